@@ -1,0 +1,127 @@
+"""Durable, idempotent writes of a batch: binary COPY into staging tables, then INSERT … ON CONFLICT DO NOTHING.
+
+One transaction a batch: readings, vehicles seen, meta, presence and dead letters
+commit together, so a message is acknowledged only when all it produced is stored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import psycopg
+
+from fleet_contract.payload import Meta, Reading
+
+RAW_CAP = 4096  # bytes of a rejected message kept in the dead-letter store
+
+# component -> (table, value columns, their types)
+TABLES = {
+    "battery": ("battery_readings",
+                ("soc_pct", "voltage_v", "current_a", "temp_c", "cell_v_min", "cell_v_max", "cycles"),
+                ("float8",) * 6 + ("int4",)),
+    "brakes": ("brake_readings",
+               ("pad_front_mm", "pad_rear_mm", "decel_mps2", "lever_pct", "brake_temp_c"),
+               ("float8",) * 5),
+    "status": ("status_readings",
+               ("lat", "lon", "speed_kmh", "odometer_km", "state"),
+               ("float8",) * 4 + ("text",)),
+}
+TIRE_COLUMNS = ("vehicle_id", "ts", "position", "seq", "pressure_kpa", "temp_c", "implausible")
+TIRE_TYPES = ("text", "timestamptz", "text", "int8", "float8", "float8", "text[]")
+
+
+@dataclass
+class DeadLetter:
+    topic: str
+    reason: str
+    detail: str
+    raw: bytes
+    received_at: datetime
+
+
+@dataclass
+class Batch:
+    readings: list[Reading] = field(default_factory=list)
+    deadletters: list[DeadLetter] = field(default_factory=list)
+    metas: dict[str, Meta] = field(default_factory=dict)
+    presence: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+
+@dataclass
+class Written:
+    stored: dict[str, int] = field(default_factory=dict)  # component -> rows newly stored
+    duplicates: int = 0
+
+
+def _staging(conn: psycopg.Connection, table: str) -> str:
+    name = f"stage_{table}"
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    return name
+
+
+def _copy_insert(conn: psycopg.Connection, table: str, columns: tuple, types: tuple, rows: list, key: str) -> int:
+    stage = _staging(conn, table)
+    cols = ", ".join(columns)
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(types))
+            for row in rows:
+                copy.write_row(row)
+        # DISTINCT ON: a message can repeat a reading; the first copy wins, like ON CONFLICT does across batches.
+        cur.execute(f"INSERT INTO {table} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM {stage} "
+                    f"ORDER BY {key} ON CONFLICT DO NOTHING")
+        return cur.rowcount
+
+
+def write_batch(conn: psycopg.Connection, batch: Batch) -> Written:
+    """Store a batch in one transaction (the caller commits)."""
+    out = Written()
+    by_component: dict[str, list[Reading]] = {}
+    for r in batch.readings:
+        by_component.setdefault(r.component, []).append(r)
+    for component, readings in by_component.items():
+        if component == "tires":
+            rows = [(r.vehicle_id, r.ts, pos, r.seq, kpa, r.values.get("temp_c"), r.implausible or None)
+                    for r in readings for pos, kpa in r.values["pressure_kpa"].items()]
+            n_rows = len(rows)
+            stored = _copy_insert(conn, "tire_readings", TIRE_COLUMNS, TIRE_TYPES, rows, "vehicle_id, ts, position")
+        else:
+            table, value_cols, value_types = TABLES[component]
+            rows = [(r.vehicle_id, r.ts, r.seq, *(r.values.get(c) for c in value_cols), r.implausible or None)
+                    for r in readings]
+            n_rows = len(rows)
+            stored = _copy_insert(conn, table, ("vehicle_id", "ts", "seq", *value_cols, "implausible"),
+                                  ("text", "timestamptz", "int8", *value_types, "text[]"), rows, "vehicle_id, ts")
+        out.stored[component] = stored
+        out.duplicates += n_rows - stored
+    _touch_vehicles(conn, batch)
+    if batch.deadletters:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO deadletters (received_at, topic, reason, detail, raw) VALUES (%s, %s, %s, %s, %s)",
+                [(d.received_at, d.topic[:512], d.reason, d.detail[:1000], d.raw[:RAW_CAP]) for d in batch.deadletters],
+            )
+    return out
+
+
+def _touch_vehicles(conn: psycopg.Connection, batch: Batch) -> None:
+    last: dict[str, datetime] = {}
+    for r in batch.readings:
+        if r.vehicle_id not in last or r.ts > last[r.vehicle_id]:
+            last[r.vehicle_id] = r.ts
+    ids = sorted(set(last) | set(batch.metas) | set(batch.presence))  # sorted: no deadlock between workers
+    if not ids:
+        return
+    conn.execute(
+        "INSERT INTO vehicles (vehicle_id, last_seen) SELECT * FROM unnest(%s::text[], %s::timestamptz[]) "
+        "ON CONFLICT (vehicle_id) DO UPDATE SET last_seen = GREATEST(vehicles.last_seen, EXCLUDED.last_seen)",
+        (ids, [last.get(v) for v in ids]),
+    )
+    if batch.metas:
+        with conn.cursor() as cur:
+            cur.executemany("UPDATE vehicles SET type = %s, model = %s, zone = %s WHERE vehicle_id = %s",
+                            [(m.type, m.model, m.zone, v) for v, m in sorted(batch.metas.items())])
+    if batch.presence:
+        with conn.cursor() as cur:
+            cur.executemany("UPDATE vehicles SET presence = %s, presence_at = %s WHERE vehicle_id = %s",
+                            [(p, at, v) for v, (p, at) in sorted(batch.presence.items())])
