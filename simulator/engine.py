@@ -24,15 +24,11 @@ import orjson
 
 from .faults import FaultSpec, parse_random, random_plan, validate
 from .fleet import KM_PER_DEG_LAT, KM_PER_DEG_LON, ZONE_RADIUS_KM, build_fleet, zone_latlon
-from .physics import TYPE_PARAMS, ambient_c, demand_factor, gauge_at, gauge_ref, ocv_cell_v
+from .inject import activate, check_specs
+from .physics import TYPE_PARAMS, ambient_c, gauge_ref
+from .step import ALARM_INTERVAL_S, COMPONENTS, PARKED, STATES, TYPES, advance, iso_ms, report
 
-__all__ = ["FaultSpec", "Message", "SimConfig", "Simulation", "COMPONENTS", "STATES"]
-
-STATES = ("parked", "riding", "charging", "maintenance")
-PARKED, RIDING, CHARGING, MAINTENANCE = range(4)
-COMPONENTS = ("battery", "brakes", "tires", "status")
-BATTERY, BRAKES, TIRES, STATUS = range(4)
-TYPES = ("ebike", "escooter", "car")
+__all__ = ["FaultSpec", "Message", "SimConfig", "Simulation", "COMPONENTS", "STATES", "iso_ms"]
 
 # Reporting interval in seconds per component and state (parked, riding, charging, maintenance).
 DEFAULT_INTERVALS_S = {
@@ -41,10 +37,6 @@ DEFAULT_INTERVALS_S = {
     "tires": (1800, 300, 1800, 1800),
     "status": (900, 30, 300, 900),
 }
-ALARM_INTERVAL_S = 60      # battery reports this often once the pack is within 10 K of its limit
-FADE_PER_CYCLE = 1e-4      # healthy state-of-health loss per full cycle
-R_GROWTH_PER_CYCLE = 8e-4  # healthy internal-resistance growth per full cycle
-MAX_ARRAY = 1000           # readings per flushed array (CONTRACT section 1)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -85,13 +77,6 @@ class SimConfig:
             raise ValueError("start must be timezone-aware (UTC)")
         if self.qos not in (0, 1):
             raise ValueError(f"qos must be 0 or 1, got {self.qos}")
-
-
-def iso_ms(ms: int | None) -> str | None:
-    """RFC 3339 UTC with milliseconds and "Z" for epoch milliseconds."""
-    if ms is None:
-        return None
-    return str(np.datetime_as_string(np.datetime64(int(ms), "ms"), unit="ms", timezone="UTC"))
 
 
 class _MessageStream:
@@ -150,8 +135,7 @@ class Simulation:
             return random_plan(self.vehicles, self.config.duration, parse_random(faults), self.config.seed)
         for spec in faults:
             validate(spec)
-            if spec.vehicle_id not in self.by_id:
-                raise ValueError(f"fault for unknown vehicle {spec.vehicle_id!r}")
+        check_specs(self, faults)
         return sorted(faults, key=lambda s: s.onset)
 
     def _init_state(self, rng: np.random.Generator) -> None:
@@ -167,6 +151,7 @@ class Simulation:
 
         self.vtype = np.array([TYPES.index(v.type) for v in vs])
         self.is_car = self.vtype == 2
+        self.is_escooter = self.vtype == 1
         self.two_wheel = ~self.is_car
         for attr in ("mass_kg", "trip_median_min", "trip_min_min", "trip_max_min", "speed_kmh",
                      "power_base_w", "power_per_kmh2_w", "power_per_kmh_w", "thermal_k_per_w",
@@ -177,10 +162,16 @@ class Simulation:
                      "pad_min_mm", "pack_temp_limit_c", "full_decel_mps2", "service_interval_days",
                      "service_interval_km", "cell_spread_limit_v"):
             setattr(self, attr, per_model(attr))
+        self.pack_decay = np.exp(-dt / self.pack_tau_s)
+        self.brake_decay = math.exp(-dt / 180.0)
+        self.tire_temp_decay = math.exp(-dt / 600.0)
+        self.alarm_steps = max(1, math.ceil(ALARM_INTERVAL_S / dt))
+        self.ambient = 0.0
         self.trips_per_day = per_type("trips_per_day") * rng.uniform(0.6, 1.4, n)
         self.r0 = per_type("r_cell_ohm") * self.cells_series * rng.uniform(0.9, 1.1, n)
 
         amb = ambient_c(self._start_ms / 1000)
+        self.ambient = amb
         self.state = np.zeros(n, dtype=np.int8)
         self.until = np.zeros(n, dtype=np.int64)           # step a trip or maintenance ends
         self.trip_start = np.zeros(n, dtype=np.int64)
@@ -195,7 +186,7 @@ class Simulation:
         self.speed = np.zeros(n)
 
         # service history: days and km since the last service, inside the interval
-        days_ago = rng.uniform(0, 0.95, n) * self.service_interval_days
+        days_ago = rng.uniform(0, 0.999, n) * self.service_interval_days
         km_per_day = self.trips_per_day * self.speed_kmh * self.trip_median_min / 60
         km_since = np.minimum(days_ago * km_per_day * rng.uniform(0.5, 1.0, n), 0.9 * self.service_interval_km)
         self.odometer = np.where(self.is_car, rng.uniform(5000, 60000, n), rng.uniform(200, 5000, n))
@@ -220,6 +211,8 @@ class Simulation:
         self.p_ref = gauge_ref(rec * rng.uniform(1.0, 1.04, (n, 4)), amb)
         self.permeation = rng.uniform(0.01, 0.02, (n, 1)) / (7 * 86400)   # fraction per second
         self.leak = np.zeros((n, 4))
+        self.tire_decay = np.exp(-(self.permeation + self.leak) * dt)
+        self.positions = [v.model.tire_positions for v in vs]
         self.tire_temp = amb + rng.uniform(0, 1.0, n)
         self.next_round_s = rng.uniform(0, 7 * 86400, n)
 
@@ -240,6 +233,7 @@ class Simulation:
         self.silent = np.zeros(n, dtype=bool)
         self.buffers: dict[int, list[list[bytes]]] = {}
         self.topics = [[f"fleet/v1/{v.vehicle_id}/{c}" for v in vs] for c in COMPONENTS]
+        self.presence_topics = [f"fleet/v1/{v.vehicle_id}/presence" for v in vs]
 
         # fault state
         self.therm_mult = np.ones(n)
@@ -285,7 +279,7 @@ class Simulation:
         for v in self.vehicles:   # who the vehicle is, and that it is there
             meta = orjson.dumps({"type": v.type, "model": v.model.name, "zone": v.zone})
             out.append((self._start_ms, f"fleet/v1/{v.vehicle_id}/meta", meta, 1, True))
-            out.append((self._start_ms, f"fleet/v1/{v.vehicle_id}/presence", b"online", 1, True))
+            out.append((self._start_ms, self.presence_topics[v.index], b"online", 1, True))
         pending = list(self._specs)
         for k in range(self._nsteps):
             t_ms = self._start_ms + k * self._step_ms
@@ -307,13 +301,10 @@ class Simulation:
         heapq.heappush(self._heap, (record[0], self._tiebreak, record))
 
     def _step(self, k: int, out: list) -> None:
-        from .step import advance, report
         advance(self, k, out)
         report(self, k, out)
 
-    # ------------------------------------------------------------------ faults
     def _activate(self, spec: FaultSpec, k: int, out: list) -> None:
-        from .inject import activate
         activate(self, spec, k, out)
 
     def _finish_truth(self) -> None:
