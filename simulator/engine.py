@@ -124,6 +124,7 @@ class Simulation:
         self._counts = {"messages": 0, "readings": 0, "duplicates": 0, "delayed": 0,
                         "offline_periods": 0, "flushed_arrays": 0}
         self._consumed = False
+        self._progress_s = 0.0
         self._specs = self._resolve_faults(config.faults)
         self._init_state(np.random.default_rng([config.seed, 2]))
 
@@ -286,6 +287,7 @@ class Simulation:
             while pending and pending[0].onset.total_seconds() <= k * self._dt:
                 self._activate(pending.pop(0), k, out)
             self._step(k, out)
+            self._progress_s = (k + 1) * self._dt
             end = min(t_ms + self._step_ms, self._end_ms)
             while heap and heap[0][0] < end:
                 out.append(heapq.heappop(heap)[2])
