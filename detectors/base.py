@@ -27,6 +27,7 @@ class Finding:
     evidence: dict = field(default_factory=dict)
     predicted_failure_at: datetime | None = None
     severity: Severity | None = None  # None: the code's default
+    received_at: datetime | None = None  # when ingest stored the reading (set by the runner): detection latency
 
     @property
     def component(self) -> str:

@@ -66,6 +66,7 @@ class DetectorRunner:
                 if det.component not in (reading.component, "any"):
                     continue
                 for finding in det.observe(reading, vehicle):
+                    finding.received_at = reading.received_at
                     FINDINGS.labels(finding.fault_code).inc()
                     ticket, created = raise_ticket(conn, finding, vehicle.zone, datetime.now(timezone.utc))
                     if created:
