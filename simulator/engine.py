@@ -182,7 +182,7 @@ class Simulation:
         self.health = rng.uniform(0.91, 0.99, n) - 0.0001 * self.cycles
         self.soc = rng.uniform(40, 95, n)
         self.temp = amb + rng.uniform(0, 1.0, n)
-        self.spread_base = rng.uniform(0.008, 0.022, n)
+        self.spread_base = rng.uniform(0.008, 0.02, n)
         self.current = np.zeros(n)
         self.speed = np.zeros(n)
 

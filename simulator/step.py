@@ -333,7 +333,7 @@ def _battery(s, idx, ts, seq) -> list[bytes]:
     cells = s.cells_series[idx]
     resistance = s.r0[idx] * (1 + R_GROWTH_PER_CYCLE * s.cycles[idx])
     volt = cells * ocv_cell_v(soc) - cur * resistance + 0.02 * noise[2]
-    spread = (s.spread_base[idx] + s.spread_extra[idx] + 0.002 * np.abs(cur) / s.battery_capacity_ah[idx] * 10
+    spread = (s.spread_base[idx] + s.spread_extra[idx] + 0.005 * np.abs(cur) / s.battery_capacity_ah[idx]
               + 0.001 * np.abs(noise[4]))
     cell = volt / cells
     cols = (np.round(np.clip(soc + 0.05 * noise[0], 0, 100), 1).tolist(),
