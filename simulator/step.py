@@ -25,7 +25,7 @@ ALARM_INTERVAL_S = 60      # battery reports this often once the pack is within 
 FADE_PER_CYCLE = 1e-4      # healthy state-of-health loss per full cycle
 R_GROWTH_PER_CYCLE = 8e-4  # healthy internal-resistance growth per full cycle
 MAX_ARRAY = 1000           # readings per flushed array (CONTRACT section 1)
-WATCH_EVERY = 4            # steps between checks of injected faults' failure conditions
+WATCH_EVERY = 1            # steps between checks of injected faults' failure conditions
 
 _dumps = orjson.dumps
 
@@ -125,6 +125,7 @@ def advance(s, k: int, out: list) -> None:
     dcyc = np.maximum(current, 0.0) * (dt / 3600) / s.battery_capacity_ah
     s.cycles += dcyc
     s.health -= FADE_PER_CYCLE * dcyc + s.fade_rate * dt
+    s.spread_extra += s.spread_rate * dt
     resistance = s.r0 * (1 + R_GROWTH_PER_CYCLE * s.cycles)
     target = amb + current * current * resistance * s.thermal_k_per_w * s.therm_mult
     s.temp = target + (s.temp - target) * s.pack_decay
