@@ -18,7 +18,7 @@ tire position of the vehicle's model, `pad` is "front" or "rear"):
 | SENSOR_STUCK | (unused) | `component` [battery], `field` [temp_c]: frozen at its value at onset |
 | SENSOR_IMPLAUSIBLE | share of that component's readings that are impossible [0.3] | `component`, `field`, `value` [battery, temp_c, 900.0] |
 | VEHICLE_SILENT | (unused) | |
-| FLEET_OUTLIER | multiplier of the pack's heating per watt vs its peers [1.8] | |
+| FLEET_OUTLIER | multiplier of the pack's heating per watt vs its peers [2.0] | |
 | SERVICE_DUE | (unused) | the vehicle's last service is moved so that it falls due at onset |
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ DEFAULT_RATE = {
     "BRAKE_WEAK": 0.4,
     "TIRE_SLOW_LEAK": 0.03,
     "SENSOR_IMPLAUSIBLE": 0.3,
-    "FLEET_OUTLIER": 1.8,
+    "FLEET_OUTLIER": 2.0,
 }
 
 # Codes a random plan draws from; SERVICE_DUE happens by itself from each vehicle's schedule.

@@ -132,16 +132,15 @@ def read_file(path) -> Iterator[Message]:
 
 # ------------------------------------------------------------------ pacing
 def pace(sent_at: datetime, first_sent: datetime, wall_start: float, speed: float | None) -> float:
-    """Seconds to wait (from wall-clock `wall_start`, a monotonic time) before sending a message.
+    """The monotonic time at which to send a message, the first having been sent at `wall_start`.
 
     Simulated time runs `speed` times real time: a message sent `d` simulated
     seconds after the first one goes out `d / speed` real seconds after the
-    start. `speed` None means no waiting at all.
+    start. `speed` None means no waiting: `wall_start` itself.
     """
     if speed is None:
-        return 0.0
-    due = wall_start + (sent_at - first_sent).total_seconds() / speed
-    return due
+        return wall_start
+    return wall_start + (sent_at - first_sent).total_seconds() / speed
 
 
 def schedule(sent_times: list[datetime], speed: float | None) -> list[float]:
