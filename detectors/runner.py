@@ -13,9 +13,10 @@ import psycopg
 from fleet_contract import mqtt as fleet_mqtt
 from fleet_contract import topics
 from fleet_contract.settings import MqttTarget
-from tickets.repository import raise_ticket, ticket_json
+from tickets.service import apply_clearance, apply_finding, tick
 
 from . import feed
+from .base import Clearance
 from .metrics import DETECTION_LATENCY, FINDINGS, TICKETS_OPENED
 from .rules import default_rules
 
@@ -24,6 +25,7 @@ CURSOR = "runner"
 # Rows are stamped with their transaction's start; a batch commits well within this, so no row is skipped.
 COMMIT_LAG = timedelta(seconds=1.5)
 MAX_WINDOW = timedelta(minutes=10)
+TICK_S = 30.0  # how often late tickets are escalated and verified ones closed
 
 
 @dataclass
@@ -40,6 +42,7 @@ class DetectorRunner:
         self.stop_event = threading.Event()
         self.client = None
         self.tickets_opened = 0
+        self._next_tick = 0.0
 
     def _publish(self, ticket: dict) -> None:
         if self.client is not None:
@@ -59,30 +62,40 @@ class DetectorRunner:
             return 0
         readings = feed.new_readings(conn, after, upto)
         infos = feed.vehicles(conn, sorted({r.vehicle_id for r in readings}))
-        created_tickets = []
+        changes = []
         for reading in readings:
             vehicle = infos[reading.vehicle_id]
             for det in self.detectors:
                 if det.component not in (reading.component, "any"):
                     continue
                 for finding in det.observe(reading, vehicle):
+                    if isinstance(finding, Clearance):
+                        cleared = apply_clearance(conn, finding, datetime.now(timezone.utc))
+                        changes += [(cleared, None)] if cleared else []
+                        continue
                     finding.received_at = reading.received_at
                     FINDINGS.labels(finding.fault_code).inc()
-                    ticket, created = raise_ticket(conn, finding, vehicle.zone, datetime.now(timezone.utc))
-                    if created:
-                        created_tickets.append((ticket, reading.received_at))
+                    change = apply_finding(conn, finding, vehicle.zone, datetime.now(timezone.utc))
+                    changes.append((change, reading.received_at))
+        if time.monotonic() >= self._next_tick:
+            self._next_tick = time.monotonic() + TICK_S
+            changes += [(change, None) for change in tick(conn, datetime.now(timezone.utc))]
         conn.execute(
             "INSERT INTO detector_cursors (name, received_to) VALUES (%s, %s) "
             "ON CONFLICT (name) DO UPDATE SET received_to = EXCLUDED.received_to", (CURSOR, upto))
         conn.commit()
-        for t, received_at in created_tickets:
-            self.tickets_opened += 1
-            TICKETS_OPENED.labels(t["fault_code"], t["severity"]).inc()
-            if received_at is not None:
-                DETECTION_LATENCY.observe(max(0.0, (t["opened_at"] - received_at).total_seconds()))
-            body = ticket_json(t)
-            log.info("ticket opened", extra={k: body[k] for k in ("id", "vehicle_id", "fault_code", "severity")})
-            self._publish(body)
+        for change, received_at in changes:
+            body = change.ticket
+            if change.kind == "opened":
+                self.tickets_opened += 1
+                TICKETS_OPENED.labels(body["fault_code"], body["severity"]).inc()
+                if received_at is not None:
+                    latency = datetime.fromisoformat(body["opened_at"]) - received_at
+                    DETECTION_LATENCY.observe(max(0.0, latency.total_seconds()))
+            if change.publish:
+                log.info(f"ticket {change.kind}",
+                         extra={k: body[k] for k in ("id", "vehicle_id", "fault_code", "severity")})
+                self._publish(body)
         return len(readings)
 
     def run(self) -> None:
