@@ -39,3 +39,6 @@ def require(*roles: str):
 
 AnyRole = Annotated[Principal, Depends(require("ops", "crew", "admin"))]
 OpsOrAdmin = Annotated[Principal, Depends(require("ops", "admin"))]
+Ops = Annotated[Principal, Depends(require("ops"))]
+Crew = Annotated[Principal, Depends(require("crew"))]
+OpsOrCrew = Annotated[Principal, Depends(require("ops", "crew"))]

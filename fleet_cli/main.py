@@ -41,6 +41,8 @@ def cmd_up(args, settings: Settings) -> int:
     ep = bring_up(settings)
     print(f"export FLEET_DATABASE_URL='{ep.database_url}'")
     print(f"export FLEET_MQTT_URL='{ep.mqtt_url}'")
+    for role, url in ep.role_urls.items():  # least privilege per process (docs/security.md)
+        print(f"# {role}: FLEET_MQTT_URL='{url}'")
     return 0
 
 
@@ -54,7 +56,7 @@ def cmd_down(args, settings: Settings) -> int:
 def cmd_ingest(args, settings: Settings) -> int:
     from ingest.worker import IngestConfig, IngestWorker
     from .env import bring_up
-    ep = bring_up(settings)
+    ep = bring_up(settings, role="ingest")
     if args.workers > 1:
         from .workers import run_workers
         return run_workers(args.workers, ep, args.client_id)
@@ -67,7 +69,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 def cmd_detect(args, settings: Settings) -> int:
     from detectors.runner import DetectConfig, DetectorRunner
     from .env import bring_up
-    ep = bring_up(settings)
+    ep = bring_up(settings, role="detect")
     runner = DetectorRunner(DetectConfig(ep.database_url, ep.mqtt))
     stop_on_signals(runner.stop)
     runner.run()
@@ -92,7 +94,7 @@ def cmd_token(args, settings: Settings) -> int:
     with psycopg.connect(ep.database_url, autocommit=True) as conn:
         if args.token_cmd == "create":
             try:
-                print(auth.create_token(conn, args.role, args.crew))
+                print(auth.create_token(conn, args.role, args.crew, args.zone))
             except ValueError as exc:
                 print(f"fleet token create: error: {exc}", file=sys.stderr)
                 return 2
@@ -165,6 +167,7 @@ def build_parser() -> Parser:
     tc = tsub.add_parser("create", help="print a new token alone on stdout")
     tc.add_argument("--role", required=True, choices=["ops", "crew", "admin"])
     tc.add_argument("--crew")
+    tc.add_argument("--zone", help="a crew's zone: its job list covers it (default: all zones)")
     tsub.add_parser("list")
     tr = tsub.add_parser("revoke")
     tr.add_argument("id", type=positive_int)

@@ -1,3 +1,8 @@
+"""Tickets: list with filters, one ticket, its history.
+
+Roles: ops and admin read every ticket; a crew reads its own tickets and open unassigned ones (any
+other ticket is 404 to it, so a crew cannot learn of other crews' jobs).
+"""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -9,9 +14,10 @@ from tickets.repository import TICKET_COLUMNS
 from tickets.rules import LIVE_STATES
 
 from ..deps import AnyRole, Conn
-from ..schemas import TicketPublic, TicketsPublic
+from ..schemas import TicketEventPublic, TicketEventsPublic, TicketPublic, TicketsPublic
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+TicketId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Status = Literal["open", "assigned", "in_progress", "resolved", "closed", "cancelled", "live"]
 
 
@@ -50,10 +56,25 @@ def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic, responses={404: {"description": "no such ticket"}})
-def get_ticket(ticket_id: Annotated[int, Path(ge=1, le=2**63 - 1)], conn: Conn, principal: AnyRole):
+def get_ticket(ticket_id: TicketId, conn: Conn, principal: AnyRole):
     """One ticket."""
+    return TicketPublic(**visible_ticket(conn, ticket_id, principal))
+
+
+@router.get("/{ticket_id}/events", response_model=TicketEventsPublic, responses={404: {"description": "no such ticket"}})
+def ticket_events(ticket_id: TicketId, conn: Conn, principal: AnyRole):
+    """A ticket's history, oldest first: who did what, when."""
+    visible_ticket(conn, ticket_id, principal)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute("SELECT id, ticket_id, at, actor, kind, detail FROM ticket_events WHERE ticket_id = %s "
+                           "ORDER BY at, id", (ticket_id,)).fetchall()
+    return TicketEventsPublic(data=[TicketEventPublic(**r) for r in rows], count=len(rows))
+
+
+def visible_ticket(conn, ticket_id: int, principal) -> dict:
+    """The ticket row if the caller may see it, else 404."""
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s", (ticket_id,)).fetchone()
     if row is None or (principal.role == "crew" and row["assigned_crew"] not in (None, principal.crew)):
         raise HTTPException(404, "no such ticket")
-    return TicketPublic(**row)
+    return row

@@ -60,7 +60,7 @@ def test_tickets_and_vehicle(api, db):
     assert api.get("/api/v1/tickets", params={"zone": "south"}, headers=bearer(ops)).json()["count"] == 0
     assert api.get("/api/v1/tickets", params={"status": "bogus"}, headers=bearer(ops)).status_code == 422
     v = api.get("/api/v1/vehicles/EB-3", headers=bearer(ops)).json()
-    assert v["health"] == 40 and v["latest"]["battery"]["temp_c"] == 71.0
+    assert v["health"] == 15 and v["latest"]["battery"]["temp_c"] == 71.0
     assert v["latest"]["tires"]["pressure_kpa"] == {"front": 340.0, "rear": 120.0}
     assert v["latest"]["brakes"] is None and len(v["live_tickets"]) == 1
     assert api.get("/api/v1/vehicles/NOPE", headers=bearer(ops)).status_code == 404
