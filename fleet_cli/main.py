@@ -41,8 +41,6 @@ def cmd_up(args, settings: Settings) -> int:
     ep = bring_up(settings)
     print(f"export FLEET_DATABASE_URL='{ep.database_url}'")
     print(f"export FLEET_MQTT_URL='{ep.mqtt_url}'")
-    for role, url in ep.role_urls.items():  # least privilege per process (docs/security.md)
-        print(f"# {role}: FLEET_MQTT_URL='{url}'")
     return 0
 
 
@@ -56,7 +54,7 @@ def cmd_down(args, settings: Settings) -> int:
 def cmd_ingest(args, settings: Settings) -> int:
     from ingest.worker import IngestConfig, IngestWorker
     from .env import bring_up
-    ep = bring_up(settings, role="ingest")
+    ep = bring_up(settings)
     if args.workers > 1:
         from .workers import run_workers
         return run_workers(args.workers, ep, args.client_id)
@@ -69,7 +67,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 def cmd_detect(args, settings: Settings) -> int:
     from detectors.runner import DetectConfig, DetectorRunner
     from .env import bring_up
-    ep = bring_up(settings, role="detect")
+    ep = bring_up(settings)
     runner = DetectorRunner(DetectConfig(ep.database_url, ep.mqtt))
     stop_on_signals(runner.stop)
     runner.run()
