@@ -29,7 +29,7 @@ from psycopg_pool import ConnectionPool
 from . import errors
 from .deps import OpsOrAdmin
 from .metrics import DatabaseCollector
-from .routes import crews, deadletters, fleet, gbfs, health, kpis, tickets, vehicles
+from .routes import crews, deadletters, fleet, gbfs, health, kpis, ticket_actions, tickets, vehicles
 
 STATIC = Path(__file__).parent / "static"
 API_LATENCY = Histogram("fleet_api_request_seconds", "API latency by route", ["route", "method", "status"],
@@ -63,14 +63,9 @@ def create_app(database_url: str, pool_size: int = 8) -> FastAPI:
                            str(response.status_code)).observe(time.perf_counter() - start)
         return response
 
-    for router in (health.router, fleet.router, vehicles.router, tickets.router, crews.router, kpis.router,
-                   deadletters.router, gbfs.router):
+    for router in (health.router, fleet.router, vehicles.router, tickets.router, ticket_actions.router,
+                   crews.router, kpis.router, deadletters.router, gbfs.router):
         app.include_router(router)
-    try:
-        from .routes import ticket_actions
-        app.include_router(ticket_actions.router)
-    except ImportError:  # the ticket workflow (tickets.service) is not there yet
-        pass
 
     @app.get("/metrics", tags=["metrics"], response_class=Response,
              responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},

@@ -59,7 +59,7 @@ def load_facts(cur, start: datetime, end: datetime) -> tuple[list[TicketFacts], 
                 t.resolutions.append((e["at"], outcome))
         elif e["kind"] == "reopened":
             t.reopens.append(e["at"])
-        if detail.get("severity") == "critical" and e["ticket_id"] not in critical_from:
+        if "critical" in (detail.get("severity"), detail.get("to")) and e["ticket_id"] not in critical_from:
             critical_from[e["ticket_id"]] = e["at"]  # opened as, or escalated to, critical
     for r in rows:
         if r["severity"] != "critical":
