@@ -1,4 +1,4 @@
-"""Tickets in PostgreSQL: the repository adapter; one live ticket per (vehicle, fault) held by a partial unique index."""
+"""Tickets in PostgreSQL: the repository adapter; a partial unique index holds one live ticket per (vehicle, fault)."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager

@@ -40,7 +40,7 @@ def due_by(severity: Severity, opened_at: datetime, predicted_failure_at: dateti
 
 def prediction_moved(old: datetime | None, new: datetime | None, now: datetime,
                      policy: TicketPolicy = DEFAULT_POLICY) -> bool:
-    """Whether a new forecast differs enough from the old one to be worth an event (a forecast jitters every reading)."""
+    """Whether a new forecast differs enough from the old one to be worth an event (forecasts jitter each reading)."""
     if old is None or new is None:
         return old is not new
     left = max(old - now, timedelta(0))
