@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 READING_TABLES = {"battery": "battery_readings", "brakes": "brake_readings", "tires": "tire_readings",
                   "status": "status_readings"}
@@ -58,6 +59,6 @@ def detection_latency(conn) -> HistogramMetricFamily:
         "fleet_detection_latency_seconds",
         f"Reading {'received' if has_received else 'timestamp'} to ticket stored, tickets opened in the last "
         f"{LATENCY_WINDOW}")
-    buckets = [(str(b), row[i]) for i, b in enumerate(LATENCY_BUCKETS)] + [("+Inf", row[len(LATENCY_BUCKETS)])]
+    buckets = [(floatToGoString(b), row[i]) for i, b in enumerate(LATENCY_BUCKETS)] + [("+Inf", row[len(LATENCY_BUCKETS)])]
     hist.add_metric([], buckets, float(row[-1]))
     return hist

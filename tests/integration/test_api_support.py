@@ -32,7 +32,7 @@ def populate(conn, vehicles: int = 12, now: datetime | None = None) -> dict:
     conn.execute("INSERT INTO battery_readings (vehicle_id, ts, soc_pct, voltage_v, current_a, temp_c, cell_v_min, "
                  f"cell_v_max) SELECT v, ts, 80 - k * 2, 37, 1, 25 + k * 0.5, 3.9, 3.93 {series}", args)
     conn.execute("INSERT INTO brake_readings (vehicle_id, ts, pad_front_mm, pad_rear_mm) "
-                 f"SELECT v, ts, 3.5, 3.4 {series}", args)
+                 f"SELECT v, ts, CASE WHEN i %% 3 = 2 THEN 10 ELSE 3.5 END, CASE WHEN i %% 3 = 2 THEN 10 ELSE 3.4 END {series}", args)
     conn.execute("INSERT INTO tire_readings (vehicle_id, ts, position, pressure_kpa) "
                  f"SELECT v, ts, p, 340 - k {series}, unnest(ARRAY['front', 'rear']) AS p", args)
     findings = [("V-000", "TIRE_FLAT", None), ("V-002", "BRAKE_PAD_WEAR", now + timedelta(days=10)),
