@@ -62,12 +62,13 @@ def run_demo(args, settings: Settings) -> int:
     with psycopg.connect(ep.database_url, autocommit=True) as conn:
         token = create_token(conn, "ops")
         started_at = conn.execute("SELECT now()").fetchone()[0]
-    env = dict(os.environ, FLEET_DATABASE_URL=ep.database_url, FLEET_MQTT_URL=ep.mqtt_url)
+    def env(role: str) -> dict:  # each process with its own broker account
+        return dict(os.environ, FLEET_DATABASE_URL=ep.database_url, FLEET_MQTT_URL=ep.for_role(role).mqtt_url)
     fleet = [sys.executable, "-m", "fleet_cli.main"]
     procs = {
-        "ingest": subprocess.Popen(fleet + ["ingest", "--client-id", "fleet-demo-ingest"], env=env),
-        "detect": subprocess.Popen(fleet + ["detect"], env=env),
-        "api": subprocess.Popen(fleet + ["api"], env=env),
+        "ingest": subprocess.Popen(fleet + ["ingest", "--client-id", "fleet-demo-ingest"], env=env("ingest")),
+        "detect": subprocess.Popen(fleet + ["detect"], env=env("detect")),
+        "api": subprocess.Popen(fleet + ["api"], env=env("ops")),
     }
     stop = threading.Event()
     stop_on_signals(stop.set)

@@ -41,6 +41,8 @@ def cmd_up(args, settings: Settings) -> int:
     ep = bring_up(settings)
     print(f"export FLEET_DATABASE_URL='{ep.database_url}'")
     print(f"export FLEET_MQTT_URL='{ep.mqtt_url}'")
+    for role, url in ep.role_urls.items():  # least privilege per process (docs/security.md)
+        print(f"# {role}: FLEET_MQTT_URL='{url}'")
     return 0
 
 
@@ -54,7 +56,7 @@ def cmd_down(args, settings: Settings) -> int:
 def cmd_ingest(args, settings: Settings) -> int:
     from ingest.worker import IngestConfig, IngestWorker
     from .env import bring_up
-    ep = bring_up(settings)
+    ep = bring_up(settings, role="ingest")
     if args.workers > 1:
         from .workers import run_workers
         return run_workers(args.workers, ep, args.client_id)
@@ -67,7 +69,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 def cmd_detect(args, settings: Settings) -> int:
     from detectors.runner import DetectConfig, DetectorRunner
     from .env import bring_up
-    ep = bring_up(settings)
+    ep = bring_up(settings, role="detect")
     runner = DetectorRunner(DetectConfig(ep.database_url, ep.mqtt))
     stop_on_signals(runner.stop)
     runner.run()

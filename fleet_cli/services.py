@@ -59,6 +59,29 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
+# The broker's service accounts (docs/security.md); a vehicle's account is named by its vehicle id.
+MQTT_ROLES = ("sim", "ingest", "detect", "ops")
+MQTT_ACL = """\
+# fleet-health private broker: who may publish and read what (docs/security.md)
+# gateway: the simulator, replay and record publish for every vehicle and read everything
+user sim
+topic readwrite fleet/v1/#
+
+user ingest
+topic read fleet/v1/#
+topic read $share/ingest/fleet/v1/#
+
+user detect
+topic readwrite fleet/v1/tickets/#
+
+user ops
+topic read fleet/v1/#
+
+# a vehicle (username = its vehicle id) publishes under its own id only, and reads nothing
+pattern write fleet/v1/%u/+
+"""
+
+
 @dataclass
 class LocalState:
     pg_dir: str | None = None
@@ -66,6 +89,7 @@ class LocalState:
     pg_password: str | None = None
     mqtt_dir: str | None = None
     mqtt_port: int | None = None
+    mqtt_passwords: dict[str, str] | None = None  # service role -> generated password
 
     @property
     def database_url(self) -> str:
@@ -73,7 +97,15 @@ class LocalState:
 
     @property
     def mqtt_url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.mqtt_port}"
+        """The operator's URL: the `sim` gateway account (publishes for any vehicle, reads everything)."""
+        return self.mqtt_url_for("sim")
+
+    def mqtt_url_for(self, role: str) -> str:
+        if role not in MQTT_ROLES:
+            raise ValueError(f"unknown broker role {role!r}; one of {', '.join(MQTT_ROLES)}")
+        if not self.mqtt_passwords:
+            raise ServiceError("the local broker has no accounts yet: run `fleet up`")
+        return f"mqtt://{role}:{self.mqtt_passwords[role]}@127.0.0.1:{self.mqtt_port}"
 
 
 class LocalServices:
@@ -177,6 +209,46 @@ class LocalServices:
         d = Path(state.mqtt_dir)
         return d / "mosquitto.conf"
 
+    def _write_accounts(self, state: LocalState) -> None:
+        """Password file (mosquitto_passwd hashes, 0600) for the service roles, and the ACL file."""
+        d = Path(state.mqtt_dir)
+        if not state.mqtt_passwords or set(state.mqtt_passwords) != set(MQTT_ROLES):
+            old = state.mqtt_passwords or {}
+            state.mqtt_passwords = {r: old.get(r) or secrets.token_urlsafe(18) for r in MQTT_ROLES}
+        pwfile = d / "passwords"
+        if not pwfile.exists():
+            pwfile.touch(mode=0o600)
+        for role, password in state.mqtt_passwords.items():
+            self._passwd(pwfile, role, password)
+        acl = d / "acl"
+        acl.write_text(MQTT_ACL)
+        acl.chmod(0o600)
+
+    @staticmethod
+    def _passwd(pwfile: Path, username: str, password: str) -> None:
+        r = subprocess.run(["mosquitto_passwd", "-b", str(pwfile), username, password], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise ServiceError(f"mosquitto_passwd failed: {r.stderr.strip()[-300:]}")
+        pwfile.chmod(0o600)
+
+    def add_vehicle_account(self, vehicle_id: str, password: str | None = None) -> str:
+        """Give a vehicle its own broker account (it may publish under fleet/v1/{vehicle_id}/ only); returns the password."""
+        from fleet_contract.topics import VEHICLE_ID
+        if not VEHICLE_ID.fullmatch(vehicle_id) or vehicle_id in MQTT_ROLES:
+            raise ValueError(f"not a vehicle id usable as a broker account: {vehicle_id!r}")
+        state = self.load()
+        password = password or secrets.token_urlsafe(18)
+        self._passwd(Path(state.mqtt_dir) / "passwords", vehicle_id, password)
+        self.reload_mosquitto(state)
+        return password
+
+    def reload_mosquitto(self, state: LocalState) -> None:
+        """SIGHUP: the broker re-reads its password and ACL files."""
+        pid = self._mosquitto_pid(state)
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGHUP)
+            time.sleep(0.2)  # the broker reloads between network events
+
     def start_mosquitto(self, state: LocalState) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
@@ -185,12 +257,18 @@ class LocalServices:
         (d / "data").mkdir(parents=True, exist_ok=True)
         state.mqtt_dir = str(d)
         if self.mosquitto_running(state):
-            return
+            if state.mqtt_passwords and (d / "acl").exists():
+                return
+            self.stop_mosquitto(state)  # started before brokers had accounts: restart it with them
         if not state.mqtt_port or port_open(state.mqtt_port):
             state.mqtt_port = free_port(state.mqtt_port)
+        self._write_accounts(state)
         user = pwd.getpwuid(os.geteuid()).pw_name
+        # A clean stop saves everything; a crash loses what arrived since the last save (autosave_interval, s).
+        # Each save writes the whole store (retained meta/presence of every vehicle), so not every second.
         self.mosquitto_conf(state).write_text(
-            f"# fleet-health private broker\nlistener {state.mqtt_port} 127.0.0.1\nallow_anonymous true\n"
+            f"# fleet-health private broker\nlistener {state.mqtt_port} 127.0.0.1\nallow_anonymous false\n"
+            f"password_file {d}/passwords\nacl_file {d}/acl\n"
             f"user {user}\npersistence true\npersistence_location {d}/data/\nautosave_interval 10\n"
             f"pid_file {d}/mosquitto.pid\nlog_dest file {d}/mosquitto.log\nlog_type error\nlog_type warning\n"
             "max_queued_messages 1000000\nmax_inflight_messages 1000\nmessage_size_limit 0\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 
 @dataclass(frozen=True)
@@ -13,25 +13,36 @@ class MqttTarget:
     port: int
     username: str | None = None
     password: str | None = None
+    tls: bool = False  # mqtts://: TLS, the broker's certificate verified
+    ca_file: str | None = None  # ?cafile=PATH: a private CA instead of the system's
 
     @classmethod
     def parse(cls, url: str) -> "MqttTarget":
-        """Parse ``mqtt://user:pass@host:port``; a bad URL is a ValueError with the reason."""
+        """Parse ``mqtt://user:pass@host:port`` or ``mqtts://…[?cafile=PATH]``; a bad URL is a ValueError."""
         u = urlparse(url)
-        if u.scheme not in ("mqtt", "tcp"):
-            raise ValueError(f"FLEET_MQTT_URL must start with mqtt://, got {url!r}")
+        if u.scheme not in ("mqtt", "tcp", "mqtts", "ssl"):
+            raise ValueError(f"FLEET_MQTT_URL must start with mqtt:// or mqtts://, got {url!r}")
         if not u.hostname:
             raise ValueError(f"FLEET_MQTT_URL has no host: {url!r}")
+        tls = u.scheme in ("mqtts", "ssl")
+        try:
+            port = u.port
+        except ValueError:
+            raise ValueError(f"FLEET_MQTT_URL has a bad port: {url!r}") from None
+        ca = parse_qs(u.query).get("cafile", [None])[0]
         return cls(
             host=u.hostname,
-            port=u.port or 1883,
+            port=port or (8883 if tls else 1883),
             username=unquote(u.username) if u.username else None,
             password=unquote(u.password) if u.password else None,
+            tls=tls,
+            ca_file=ca,
         )
 
     def url(self) -> str:
-        auth = f"{self.username}:{self.password}@" if self.username else ""
-        return f"mqtt://{auth}{self.host}:{self.port}"
+        auth = f"{quote(self.username, safe='')}:{quote(self.password or '', safe='')}@" if self.username else ""
+        query = f"?cafile={quote(self.ca_file)}" if self.ca_file else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{auth}{self.host}:{self.port}{query}"
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ TIRE_COLUMNS = ("vehicle_id", "ts", "position", "seq", "pressure_kpa", "temp_c",
 TIRE_TYPES = ("text", "timestamptz", "text", "int8", "float8", "float8", "text[]")
 
 
+def clean_text(text: str, limit: int = 1000) -> str:
+    """Text PostgreSQL accepts: no NUL character, no lone surrogate, capped."""
+    return text[:limit].replace("\x00", "\\x00").encode("utf-8", "replace").decode("utf-8")
+
+
 @dataclass
 class DeadLetter:
     topic: str
@@ -99,7 +104,7 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> Written:
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO deadletters (received_at, topic, reason, detail, raw) VALUES (%s, %s, %s, %s, %s)",
-                [(d.received_at, d.topic[:512], d.reason, d.detail[:1000], d.raw[:RAW_CAP]) for d in batch.deadletters],
+                [(d.received_at, clean_text(d.topic, 512), d.reason, clean_text(d.detail), d.raw[:RAW_CAP]) for d in batch.deadletters],
             )
     return out
 

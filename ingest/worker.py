@@ -1,9 +1,13 @@
 """The ingest worker: MQTT in, committed rows out, acknowledgement only after commit.
 
-The paho network thread only queues (topic, payload, mid, qos); a writer thread
-closes batches on size or age, decodes, writes them in one transaction and then
-acknowledges every message of the batch. When the database is slow the bounded
-queue fills, the network thread waits, and the broker holds the rest.
+The paho network thread only queues (topic, payload, mid, qos, connection
+generation); a writer thread closes batches on size, bytes or age, decodes,
+writes them in one transaction and then acknowledges every QoS 1 message of the
+batch (readings, dead letters and ignored messages alike: each is acknowledged
+only once all it produced is committed). Memory stays bounded: MQTT 5 Receive
+Maximum caps the unacknowledged QoS 1 messages the broker sends us, so when the
+database is slow the broker holds the rest; a QoS 0 flood blocks the network
+thread (TCP back-pressure) once the queue is full.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from fleet_contract.settings import MqttTarget
 
 from . import metrics
 from .decode import add_message
-from .store import Batch, DeadLetter, write_batch
+from .store import Batch, DeadLetter, Written, clean_text, write_batch
 
 log = logging.getLogger("fleet.ingest")
 
@@ -33,9 +37,11 @@ class IngestConfig:
     mqtt: MqttTarget
     client_id: str = "fleet-ingest-0"
     shared: bool = True  # $share/ingest/…: several workers split the stream
-    batch_max: int = 5000
+    batch_max: int = 5000  # messages
+    batch_bytes: int = 4_000_000  # payload bytes: arrays of readings make messages big
     batch_age_s: float = 0.2
-    queue_max: int = 50_000
+    receive_max: int = 10_000  # unacknowledged QoS 1 messages the broker may send us (MQTT 5 Receive Maximum)
+    queue_max: int = 50_000  # > receive_max: QoS 1 never blocks the network thread
 
 
 @dataclass
@@ -45,6 +51,7 @@ class Received:
     mid: int
     qos: int
     received_at: datetime
+    generation: int  # the broker connection it came on: a packet id means nothing on another connection
 
 
 class IngestWorker:
@@ -53,7 +60,10 @@ class IngestWorker:
         self.inbox: queue.Queue[Received] = queue.Queue(maxsize=config.queue_max)
         self.stop_event = threading.Event()
         self.connected = threading.Event()
-        self.totals = {"messages": 0, "stored": 0, "duplicates": 0, "deadletters": 0, "batches": 0}
+        self.totals = {"messages": 0, "stored": 0, "duplicates": 0, "deadletters": 0, "batches": 0,
+                       "acked": 0, "not_acked_stale": 0}
+        self._generation = 0
+        self._ack_lock = threading.Lock()  # a generation change and an ack never interleave
         self.client = fleet_mqtt.make_client(config.mqtt, client_id=config.client_id, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -71,12 +81,14 @@ class IngestWorker:
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        with self._ack_lock:
+            self._generation += 1  # acks of messages received before now would hit the next connection's ids
         self.connected.clear()
         if not self.stop_event.is_set():
             log.warning("broker connection lost; reconnecting", extra={"reason": str(reason_code)})
 
     def _on_message(self, client, userdata, msg):
-        item = Received(msg.topic, msg.payload, msg.mid, msg.qos, datetime.now(timezone.utc))
+        item = Received(msg.topic, msg.payload, msg.mid, msg.qos, datetime.now(timezone.utc), self._generation)
         while not self.stop_event.is_set():
             try:
                 self.inbox.put(item, timeout=0.5)  # back-pressure: the broker holds what we cannot take
@@ -91,15 +103,18 @@ class IngestWorker:
             items.append(self.inbox.get(timeout=0.2))
         except queue.Empty:
             return items
+        size = len(items[0].payload)
         deadline = time.monotonic() + self.config.batch_age_s
-        while len(items) < self.config.batch_max:
+        while len(items) < self.config.batch_max and size < self.config.batch_bytes:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
             try:
-                items.append(self.inbox.get(timeout=left))
+                it = self.inbox.get(timeout=left)
             except queue.Empty:
                 break
+            items.append(it)
+            size += len(it.payload)
         return items
 
     def _db(self) -> psycopg.Connection:
@@ -115,38 +130,84 @@ class IngestWorker:
                 delay = min(delay * 2, 10)
         return self._conn
 
-    def _store(self, items: list[Received]) -> None:
-        batch = Batch()
-        kinds: dict[str, int] = {}
-        for it in items:
-            kind = add_message(batch, it.topic, it.payload, it.received_at)
-            kinds[kind] = kinds.get(kind, 0) + 1
+    def _drop_connection(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._conn.close()
+        self._conn = None
+
+    def _commit(self, batch: Batch) -> Written | None:
+        """Write one batch, retrying while the database is unreachable; None when stopped first.
+
+        Any other error propagates: the data itself was refused.
+        """
         attempt = 0
         while True:
             try:
                 conn = self._db()
                 with conn.transaction():
-                    written = write_batch(conn, batch)
-                break
-            except psycopg.OperationalError as exc:
+                    return write_batch(conn, batch)
+            except psycopg.Error as exc:
+                if not _is_connection_error(exc):
+                    raise
                 attempt += 1
                 log.warning("batch not stored; will retry", extra={"error": str(exc)[:200], "attempt": attempt})
-                if self._conn is not None and not self._conn.closed:
-                    self._conn.close()
-                self._conn = None
+                self._drop_connection()
                 if self.stop_event.wait(min(0.5 * attempt, 5)):
-                    raise
-            except psycopg.Error as exc:
-                # Data the database refuses (should not pass validation): keep every message, as dead letters.
-                log.error("batch refused by the database; dead-lettering it", extra={"error": str(exc)[:300]})
-                batch = Batch(deadletters=[DeadLetter(it.topic, "store_error", str(exc)[:500], it.payload,
-                                                      it.received_at) for it in items])
-        for it in items:
-            if it.qos > 0:
-                self.client.ack(it.mid, it.qos)
-        self._count(kinds, batch, written)
+                    return None
 
-    def _count(self, kinds: dict[str, int], batch: Batch, written) -> None:
+    def _decode(self, items: list[Received]) -> tuple[Batch, dict[str, int]]:
+        batch = Batch()
+        kinds: dict[str, int] = {}
+        for it in items:
+            kind = _add_safely(batch, it)
+            kinds[kind] = kinds.get(kind, 0) + 1
+        return batch, kinds
+
+    def _store(self, items: list[Received]) -> bool:
+        """Decode, commit and acknowledge a batch; False when stopped before it was committed."""
+        batch, kinds = self._decode(items)
+        try:
+            written = self._commit(batch)
+        except Exception as exc:  # noqa: BLE001 - never let one message stop the writer
+            # Data the database refuses (validation should have caught it): store message by message,
+            # so only the message at fault becomes a dead letter and every good reading beside it is kept.
+            log.error("batch refused by the database; storing message by message", extra={"error": str(exc)[:300]})
+            self._drop_connection()
+            return self._store_one_by_one(items)
+        if written is None:
+            return False
+        self._ack(items)
+        self._count(kinds, batch, written)
+        return True
+
+    def _store_one_by_one(self, items: list[Received]) -> bool:
+        for it in items:
+            batch, kinds = self._decode([it])
+            try:
+                written = self._commit(batch)
+            except Exception as exc:  # noqa: BLE001
+                self._drop_connection()
+                batch = Batch(deadletters=[DeadLetter(it.topic, "store_error", clean_text(str(exc)), it.payload,
+                                                      it.received_at)])
+                written = self._commit(batch)  # a dead letter is topic, text and bytes: always storable
+            if written is None:
+                return False
+            self._ack([it])
+            self._count(kinds, batch, written)
+        return True
+
+    def _ack(self, items: list[Received]) -> None:
+        with self._ack_lock:
+            for it in items:
+                if it.qos == 0:
+                    continue
+                if it.generation != self._generation:
+                    self.totals["not_acked_stale"] += 1  # the broker redelivers it; storing it again is harmless
+                    continue
+                self.client.ack(it.mid, it.qos)
+                self.totals["acked"] += 1
+
+    def _count(self, kinds: dict[str, int], batch: Batch, written: Written) -> None:
         for kind, n in kinds.items():
             metrics.MESSAGES.labels(kind).inc(n)
         for component, n in written.stored.items():
@@ -166,24 +227,41 @@ class IngestWorker:
 
     def run(self) -> None:
         """Run until stop() is called; what was received and not stored stays unacknowledged (the broker redelivers)."""
-        fleet_mqtt.connect(self.client, self.config.mqtt, persistent=True)
+        fleet_mqtt.connect(self.client, self.config.mqtt, persistent=True, receive_maximum=self.config.receive_max)
         self.client.loop_start()
         log.info("ingest started", extra={"client_id": self.config.client_id})
         last_report = time.monotonic()
         try:
             while not self.stop_event.is_set():
                 items = self._take_batch()
-                if items:
-                    self._store(items)
+                if items and not self._store(items):
+                    break
                 if time.monotonic() - last_report > 30:
-                    log.info("ingest progress", extra=dict(self.totals))
+                    log.info("ingest progress", extra=dict(self.totals, queue=self.inbox.qsize()))
                     last_report = time.monotonic()
         finally:
-            self.client.disconnect()
+            self.client.disconnect()  # normal disconnect: the session (and what we did not ack) stays at the broker
             self.client.loop_stop()
-            if self._conn is not None:
-                self._conn.close()
-            log.info("ingest stopped", extra=dict(self.totals))
+            self._drop_connection()
+            log.info("ingest stopped", extra=dict(self.totals, client_id=self.config.client_id))
 
     def stop(self) -> None:
         self.stop_event.set()
+
+
+def _is_connection_error(exc: psycopg.Error) -> bool:
+    """Trouble reaching the server or a transient conflict (retry), as opposed to data it refused (do not)."""
+    if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return True
+    return (exc.sqlstate or "")[:2] in ("08", "40", "53", "57", "58")
+
+
+def _add_safely(batch: Batch, it: Received) -> str:
+    """Decode one message into the batch; a decoder bug dead-letters the message instead of stopping ingest."""
+    try:
+        return add_message(batch, it.topic, it.payload, it.received_at)
+    except Exception as exc:  # noqa: BLE001 - the one place where anything must become a dead letter
+        log.exception("decoder failed on a message")
+        batch.deadletters.append(DeadLetter(it.topic, "decode_error", clean_text(repr(exc)), it.payload,
+                                            it.received_at))
+        return "rejected"

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from fleet_cli.env import Endpoints
-from fleet_cli.services import LocalServices
+from fleet_cli.services import MQTT_ROLES, LocalServices
 from fleet_contract.db import migrate
 
 TABLES = ("battery_readings", "brake_readings", "tire_readings", "status_readings", "deadletters",
@@ -19,13 +19,23 @@ TABLES = ("battery_readings", "brake_readings", "tire_readings", "status_reading
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Endpoints:
-    """A real TimescaleDB cluster and a real Mosquitto broker, started once per session, stopped at the end."""
-    state_dir = tmp_path_factory.mktemp("fleet-state")
-    services = LocalServices(state_dir)
+def local_services(tmp_path_factory) -> LocalServices:
+    """The session's LocalServices (e.g. `add_vehicle_account` for a vehicle's own broker credentials)."""
+    return LocalServices(tmp_path_factory.mktemp("fleet-state"))
+
+
+@pytest.fixture(scope="session")
+def stack(local_services) -> Endpoints:
+    """A real TimescaleDB cluster and a real Mosquitto broker, started once per session, stopped at the end.
+
+    Its mqtt_url is the `sim` gateway account (publishes for any vehicle, reads everything);
+    `stack.for_role("ingest" | "detect" | "ops")` gives the other components' accounts.
+    """
+    services = local_services
+    state_dir = services.state_dir
     state = services.up()
     migrate(state.database_url)
-    yield Endpoints(state.database_url, state.mqtt_url)
+    yield Endpoints(state.database_url, state.mqtt_url, {r: state.mqtt_url_for(r) for r in MQTT_ROLES})
     services.down()
     pg_dir = services.load().pg_dir
     if pg_dir and not str(pg_dir).startswith(str(state_dir)):
@@ -69,7 +79,7 @@ def ingest(stack, db, request):
     """A running ingest worker (its own persistent MQTT session), stopped after the test."""
     from ingest.worker import IngestConfig, IngestWorker
 
-    worker = IngestWorker(IngestConfig(stack.database_url, stack.mqtt, client_id=f"test-{request.node.name}"[:60],
+    worker = IngestWorker(IngestConfig(stack.database_url, stack.for_role("ingest").mqtt, client_id=f"test-{request.node.name}"[:60],
                                        shared=False))
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()

@@ -40,10 +40,10 @@ def test_demo_raises_the_injected_faults_and_answers_a_live_reading(tmp_path):
         ts = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         reading = orjson.dumps({"ts": ts, "soc_pct": 50, "voltage_v": 36.0, "current_a": 10.0, "temp_c": 80,
                                 "cell_v_min": 3.6, "cell_v_max": 3.62})
-        pub = ["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-q", "1", "-t", "fleet/v1/EB-1/battery",
-               "-m", reading.decode()]
+        pub = ["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-q", "1", "-t", "fleet/v1/EB-1/battery"]
         if broker.username:
             pub += ["-u", broker.username, "-P", broker.password]
+        pub += ["-m", reading.decode()]  # last: the dead-letter publish below swaps it
         subprocess.run(pub, check=True, timeout=10)
         sent = time.monotonic()
         tickets = []
