@@ -239,11 +239,14 @@ def record(target: MqttTarget, path, duration: float | None, stop: threading.Eve
 
     def on_message(client, userdata, msg):
         nonlocal dropped
-        try:
-            received.put_nowait(Message(datetime.now(timezone.utc), msg.topic, bytes(msg.payload),
-                                        msg.qos, bool(msg.retain)))
-        except queue.Full:
-            dropped += 1
+        item = Message(datetime.now(timezone.utc), msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain))
+        while not stop.is_set():
+            try:
+                received.put(item, timeout=0.5)  # back-pressure: the broker holds what the file writer cannot take
+                return
+            except queue.Full:
+                continue
+        dropped += 1  # only when stopping with a full queue
 
     conn = _Client.__new__(_Client)
     conn.on_connected = lambda: conn.client.subscribe("fleet/v1/#", qos=1)
@@ -272,7 +275,7 @@ def record(target: MqttTarget, path, duration: float | None, stop: threading.Eve
     finally:
         conn.close()
     if dropped:
-        log.warning("record: %d messages dropped (queue full)", dropped)
+        log.warning("record: %d messages not written: stopped with a full queue", dropped)
     return count
 
 
