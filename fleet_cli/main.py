@@ -11,6 +11,7 @@ import threading
 from fleet_contract import logs
 from fleet_contract.settings import Settings
 
+from .argtypes import positive_float, positive_int
 from .services import ServiceError
 
 log = logging.getLogger("fleet.cli")
@@ -118,26 +119,6 @@ def cmd_demo(args, settings: Settings) -> int:
 def cmd_not_yet(args, settings: Settings) -> int:
     print(f"fleet {args.command}: not yet implemented", file=sys.stderr)
     return 1
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {value}")
-    return value
 
 
 def build_parser() -> Parser:

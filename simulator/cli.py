@@ -10,27 +10,10 @@ from pathlib import Path
 
 import orjson
 
+from fleet_cli.argtypes import positive_float as _positive_float
+from fleet_cli.argtypes import positive_int as _positive_int
+
 NO_BROKER = "FLEET_MQTT_URL is not set (run `fleet up` and use the URL it prints)"
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
 
 
 def _speed(text: str) -> float | None:
