@@ -42,3 +42,4 @@ OpsOrAdmin = Annotated[Principal, Depends(require("ops", "admin"))]
 Ops = Annotated[Principal, Depends(require("ops"))]
 Crew = Annotated[Principal, Depends(require("crew"))]
 OpsOrCrew = Annotated[Principal, Depends(require("ops", "crew"))]
+MAX_OFFSET = 10**9  # paging further than this is a mistake, and bigger numbers overflow PostgreSQL's bigint

@@ -14,7 +14,8 @@ from psycopg.rows import dict_row
 
 from tickets.repository import TICKET_COLUMNS
 
-from ..deps import Conn, OpsOrCrew
+from ..deps import MAX_OFFSET, Conn, OpsOrCrew
+from ..errors import bad_input
 from ..jobs import Job, plan_stops
 from ..schemas import JobPublic, JobsPublic, StopPublic, TicketPublic
 
@@ -27,15 +28,15 @@ def crew_jobs(
     crew: Annotated[str, Path(min_length=1, max_length=64)], conn: Conn, principal: OpsOrCrew,
     lat: Annotated[float | None, Query(ge=-90, le=90, description="the crew's position")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-    walk_m: Annotated[float, Query(gt=0, le=5000, description="jobs this close to a stop's first job join it")] = 300,
+    walk_m: Annotated[float, Query(ge=1, le=5000, description="jobs this close to a stop's first job join it")] = 300,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     """Most urgent first (severity, then due_by by the hour, then distance); jobs within walk_m share a stop."""
     if principal.role == "crew" and principal.crew != crew:
         raise HTTPException(403, "a crew reads its own job list only")
     if (lat is None) != (lon is None):
-        raise HTTPException(422, "give both lat and lon, or neither")
+        raise bad_input("query", "lon", "give both lat and lon, or neither")
     zone = principal.zone if principal.role == "crew" else _crew_zone(conn, crew)
     where = ["(t.status = 'open' AND t.assigned_crew IS NULL OR t.status IN ('open', 'assigned', 'in_progress') "
              "AND t.assigned_crew = %(crew)s)"]

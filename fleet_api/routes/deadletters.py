@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from psycopg.rows import dict_row
 
-from ..deps import Conn, OpsOrAdmin
+from ..deps import MAX_OFFSET, Conn, OpsOrAdmin
 from ..schemas import DeadLetterPublic, DeadLettersPublic
 
 router = APIRouter(prefix="/api/v1/deadletters", tags=["dead letters"])
@@ -17,7 +17,7 @@ def list_deadletters(
     conn: Conn, principal: OpsOrAdmin,
     reason: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     """Rejected messages, newest first, with their reason and raw bytes (capped); counts by reason."""
     where, args = ("WHERE reason = %s", [reason]) if reason else ("", [])

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from psycopg.rows import dict_row
 
 from ..deps import Conn, OpsOrAdmin
+from ..errors import bad_input
 from ..kpis import TicketFacts, compute_kpis
 from ..schemas import KpisPublic
 
@@ -25,9 +26,9 @@ def kpis(
     end = _aware(end) if end else datetime.now(timezone.utc)
     start = _aware(start) if start else end - timedelta(days=7)
     if not start < end:
-        raise HTTPException(422, "`from` must be before `to`")
+        raise bad_input("query", "to", "`from` must be before `to`")
     if end - start > MAX_PERIOD:
-        raise HTTPException(422, "the period may span at most 366 days")
+        raise bad_input("query", "from", "the period may span at most 366 days")
     with conn.cursor(row_factory=dict_row) as cur:
         tickets, first_seen = load_facts(cur, start, end)
     figures = compute_kpis(tickets, first_seen, start, end)

@@ -15,6 +15,7 @@ from tickets import service
 from tickets.errors import InvalidTicketInput, NotYourTicket, TicketNotFound, TransitionNotAllowed
 
 from ..deps import Conn, Crew, Ops
+from ..errors import bad_input
 from ..schemas import AssignBody, CancelBody, ResolveBody, TicketPublic
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
@@ -33,7 +34,7 @@ def _run(action, *args) -> TicketPublic:
     except NotYourTicket as exc:
         raise HTTPException(403, str(exc)) from None
     except InvalidTicketInput as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise bad_input("body", "", str(exc)) from None
 
 
 @router.post("/{ticket_id}/assign", response_model=TicketPublic, responses=ERRORS)

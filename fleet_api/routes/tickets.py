@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 from tickets.repository import TICKET_COLUMNS
 from tickets.rules import LIVE_STATES
 
-from ..deps import AnyRole, Conn
+from ..deps import MAX_OFFSET, AnyRole, Conn
 from ..schemas import TicketEventPublic, TicketEventsPublic, TicketPublic, TicketsPublic
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
@@ -29,7 +29,7 @@ def list_tickets(
     zone: str | None = None, vehicle_id: str | None = None, fault_code: str | None = None,
     crew: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     """Tickets, newest first; `status=live` means not closed and not cancelled. A crew sees its own and unassigned open ones."""
     where, args = [], []

@@ -17,7 +17,8 @@ from fleet_contract.vehicle_models import model_for
 from tickets.repository import TICKET_COLUMNS
 from tickets.rules import LIVE_STATES
 
-from ..deps import AnyRole, Conn
+from ..deps import MAX_OFFSET, AnyRole, Conn
+from ..errors import bad_input
 from ..health import health_score
 from ..latest import latest_readings
 from ..schemas import (TelemetryPoint, TelemetryPublic, TicketPublic, VehicleListItem, VehiclePublic,
@@ -52,7 +53,7 @@ def list_vehicles(
     type: Literal["ebike", "escooter", "car"] | None = None,
     health_below: Annotated[int | None, Query(ge=0, le=101)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ):
     """Vehicles by id with position, charge, health and live tickets; filter by zone, type, health below N."""
     where, args = [], []
@@ -105,15 +106,15 @@ def telemetry(
     end = _aware(end) if end else datetime.now(timezone.utc)
     start = _aware(start) if start else end - timedelta(hours=24)
     if not start < end:
-        raise HTTPException(422, "`from` must be before `to`")
+        raise bad_input("query", "to", "`from` must be before `to`")
     width = None
     if bucket is not None:
         try:
             width = parse_bucket(bucket)
         except ValueError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise bad_input("query", "bucket", str(exc)) from None
         if (end - start) / width > MAX_POINTS:
-            raise HTTPException(422, f"more than {MAX_POINTS} buckets: widen the bucket or narrow the period")
+            raise bad_input("query", "bucket", f"more than {MAX_POINTS} buckets: widen the bucket or narrow the period")
     if not VEHICLE_ID.fullmatch(vehicle_id):
         raise HTTPException(404, "unknown vehicle")
     with conn.cursor(row_factory=dict_row) as cur:

@@ -51,3 +51,47 @@ def populate(conn, vehicles: int = 12, now: datetime | None = None) -> dict:
 
 def bearer(token: str | None) -> dict:
     return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+class LiveApi:
+    """The app served by a real uvicorn on a free loopback port, in a thread."""
+
+    def __init__(self, database_url: str):
+        import socket
+        import threading
+
+        import uvicorn
+
+        from fleet_api.app import create_app
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(create_app(database_url), host="127.0.0.1", port=self.port,
+                                                    log_level="warning", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "LiveApi":
+        import time
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def emptied(database_url: str):
+    """A fresh autocommit connection to an emptied database (as the `db` fixture, for wider scopes)."""
+    import psycopg
+
+    from tests.conftest import TABLES
+    conn = psycopg.connect(database_url, autocommit=True)
+    conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return conn
