@@ -5,6 +5,7 @@ Role matrix (CONTRACT section 5; each route module's docstring says why):
 | route | ops | crew | admin |
 |---|---|---|---|
 | GET /healthz | no token needed |||
+| GET /api/v1/me | yes | yes | yes |
 | GET /api/v1/fleet/summary | yes | 403 | yes |
 | GET /api/v1/vehicles, /vehicles/{id}, /vehicles/{id}/telemetry/{component} | yes | yes | yes |
 | GET /api/v1/tickets, /tickets/{id}, /tickets/{id}/events | all | own + open unassigned | all |
@@ -29,7 +30,7 @@ from psycopg_pool import ConnectionPool
 from . import errors
 from .deps import OpsOrAdmin
 from .metrics import DatabaseCollector
-from .routes import crews, deadletters, fleet, gbfs, health, kpis, ticket_actions, tickets, vehicles
+from .routes import crews, deadletters, fleet, gbfs, health, kpis, me, ticket_actions, tickets, vehicles
 
 STATIC = Path(__file__).parent / "static"
 API_LATENCY = Histogram("fleet_api_request_seconds", "API latency by route", ["route", "method", "status"],
@@ -63,7 +64,7 @@ def create_app(database_url: str, pool_size: int = 8) -> FastAPI:
                            str(response.status_code)).observe(time.perf_counter() - start)
         return response
 
-    for router in (health.router, fleet.router, vehicles.router, tickets.router, ticket_actions.router,
+    for router in (health.router, me.router, fleet.router, vehicles.router, tickets.router, ticket_actions.router,
                    crews.router, kpis.router, deadletters.router, gbfs.router):
         app.include_router(router)
 

@@ -43,5 +43,6 @@ def latest_readings(cur, vehicle_ids: list[str], components=("battery", "brakes"
             f"CROSS JOIN LATERAL (SELECT {COLUMNS[comp]} FROM {TABLES[comp]} r WHERE r.vehicle_id = v.vehicle_id "
             "ORDER BY ts DESC LIMIT 1) x", (vehicle_ids,)).fetchall()
         for r in rows:
-            out[r.pop("vehicle_id")][comp] = _jsonable(r)
+            vehicle_id = r.pop("vehicle_id")  # before _jsonable(r): the right side is evaluated first
+            out[vehicle_id][comp] = _jsonable(r)
     return out

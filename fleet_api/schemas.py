@@ -226,3 +226,9 @@ class GbfsFreeBikeStatus(BaseModel):
     ttl: int
     version: Literal["2.3"]
     data: GbfsBikeData
+
+
+class WhoAmI(BaseModel):
+    role: Literal["ops", "crew", "admin"]
+    crew: str | None
+    zone: str | None

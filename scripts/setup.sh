@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PG_MAJOR=15
-PKGS=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR cmake build-essential mosquitto mosquitto-clients python3-venv python3-dev dpkg-dev xz-utils)
+PKGS=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR cmake build-essential mosquitto mosquitto-clients python3-venv python3-dev dpkg-dev xz-utils chromium chromium-driver npm)
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -51,5 +51,17 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e ".[dev]"
   echo "$want" > "$stamp"
+fi
+# The ops page's chart library, from the npm registry, served locally (never a CDN); not committed.
+UPLOT=1.6.32
+VENDOR=fleet_api/static/vendor
+if [ "$(cat "$VENDOR/.uplot-version" 2>/dev/null)" != "$UPLOT" ]; then
+  log "installing uPlot $UPLOT from npm into $VENDOR"
+  npmdir=$(mktemp -d /tmp/fleet-npm.XXXXXX)
+  (cd "$npmdir" && npm install --silent --no-audit --no-fund "uplot@$UPLOT" >/dev/null)
+  mkdir -p "$VENDOR"
+  cp "$npmdir/node_modules/uplot/dist/uPlot.iife.min.js" "$npmdir/node_modules/uplot/dist/uPlot.min.css" "$VENDOR/"
+  echo "$UPLOT" > "$VENDOR/.uplot-version"
+  rm -rf "$npmdir"
 fi
 log "ready: $ROOT/.venv/bin/fleet"

@@ -144,3 +144,5 @@ def test_vehicle_list_summary_and_page(api, fleet):
     assert sum(s["health_distribution"].values()) == 12
     v = api.get("/api/v1/vehicles/V-000", headers=ops).json()
     assert v["health"] == 40 and v["latest"]["status"]["state"] == "parked"
+    assert set(v["latest"]["battery"]) == {"ts", "soc_pct", "voltage_v", "current_a", "temp_c", "cell_v_min",
+                                           "cell_v_max", "cycles", "implausible"}

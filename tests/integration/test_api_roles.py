@@ -13,6 +13,7 @@ from .test_api_support import bearer, populate
 ALL, OPS_ADMIN = {"ops", "crew", "admin"}, {"ops", "admin"}
 # (method, path, body, roles allowed); {flat} is the open, unassigned, north TIRE_FLAT ticket.
 MATRIX = [
+    ("GET", "/api/v1/me", None, ALL),
     ("GET", "/api/v1/fleet/summary", None, OPS_ADMIN),
     ("GET", "/api/v1/vehicles", None, ALL),
     ("GET", "/api/v1/vehicles/V-000", None, ALL),
