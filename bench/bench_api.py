@@ -41,8 +41,8 @@ CODES = [("TIRE_FLAT", "tires", "critical"), ("BRAKE_PAD_WEAR", "brakes", "mediu
          ("BATTERY_CELL_IMBALANCE", "battery", "high"), ("TIRE_UNDERINFLATED", "tires", "medium")]
 VID = "'B-' || lpad(i::text, 6, '0')"
 # Deterministic scatter of vehicles over a 20 km square per zone row: a cheap hash of the index.
-LAT = "52.30 + (i %% 10 / 5) * 0.2 + ((i * 7919) %% 1000) / 1000.0 * 0.18"
-LON = "13.10 + (i %% 5) * 0.3 + ((i * 104729) %% 1000) / 1000.0 * 0.28"
+LAT = "52.30 + (i %% 10 / 5) * 0.2 + ((i::bigint * 7919) %% 1000) / 1000.0 * 0.18"
+LON = "13.10 + (i %% 5) * 0.3 + ((i::bigint * 104729) %% 1000) / 1000.0 * 0.28"
 
 
 def build(url: str, vehicles: int, days: int, end: datetime) -> None:

@@ -146,3 +146,18 @@ def test_vehicle_list_summary_and_page(api, fleet):
     assert v["health"] == 40 and v["latest"]["status"]["state"] == "parked"
     assert set(v["latest"]["battery"]) == {"ts", "soc_pct", "voltage_v", "current_a", "temp_c", "cell_v_min",
                                            "cell_v_max", "cycles", "implausible"}
+
+
+def test_cli_crew_token_with_zone(api, stack, db):
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "FLEET_DATABASE_URL": stack.database_url}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "fleet_cli.main", "token", "create", *a],  # noqa: E731
+                                    capture_output=True, text=True, env=env, timeout=60)
+    made = run("--role", "crew", "--crew", "east-2", "--zone", "east")
+    assert made.returncode == 0, made.stderr
+    me = api.get("/api/v1/me", headers=bearer(made.stdout.strip())).json()
+    assert me == {"role": "crew", "crew": "east-2", "zone": "east"}
+    wrong = run("--role", "ops", "--zone", "east")
+    assert wrong.returncode == 2 and "crew tokens only" in wrong.stderr and "Traceback" not in wrong.stderr
