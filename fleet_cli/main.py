@@ -159,7 +159,8 @@ def build_parser() -> Parser:
     except ImportError:
         for name in ("sim", "replay", "record"):
             sub.add_parser(name, help="not yet").set_defaults(func=cmd_not_yet)
-    sub.add_parser("eval", help="detection quality against ground truth (not yet)").set_defaults(func=cmd_not_yet)
+    from detectors.evaluation.cli import register as register_eval
+    register_eval(sub)
     return p
 
 

@@ -23,7 +23,8 @@ def test_overtemp_fires_over_the_model_limit_only():
     [f] = rule.observe(battery(72.5), BIKE)
     assert f.fault_code == "BATTERY_OVERTEMP" and f.evidence["temp_c"] == 72.5 and f.evidence["limit_c"] == 60.0
     assert 0.6 < f.confidence <= 1.0
-    assert rule.observe(battery(80.0), UNKNOWN)[0].evidence["limit_c"] == 60.0  # no meta yet: the loosest limit
+    assert rule.observe(battery(80.0), BIKE) == []  # the same standing fault is not re-reported at once
+    assert BatteryOvertempRule().observe(battery(80.0), UNKNOWN)[0].evidence["limit_c"] == 60.0  # no meta yet
 
 
 def test_overtemp_ignores_an_implausible_sensor():

@@ -1,0 +1,83 @@
+"""Eval's outputs: the JSON report (CONTRACT section 6 keys first), the table printed, and PNG plots."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+CONTRACT_KEYS = ("faults", "tickets", "precision", "recall", "lead_time_days_median", "lead_time_days_p10",
+                 "delay_readings_max")
+
+
+def write_json(report: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def table(report: dict) -> str:
+    """A Markdown table of the per-code figures, then the false-alarm rate."""
+    lines = ["| code | faults | tickets | precision | recall | lead median (d) | lead p10 (d) | delay max (readings) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for code, c in report["codes"].items():
+        lines.append(f"| {code} | {c['faults']} | {c['tickets']} | {_fmt(c['precision'])} | {_fmt(c['recall'])} | "
+                     f"{_fmt(c['lead_time_days_median'], 1)} | {_fmt(c['lead_time_days_p10'], 1)} | "
+                     f"{_fmt(c['delay_readings_max'])} |")
+    lines.append("")
+    lines.append(f"False alarms: {report['false_alarms']} "
+                 f"({report['false_alarms_per_1000_vehicle_days']:.3f} per 1,000 vehicle-days)")
+    return "\n".join(lines)
+
+
+def write_plots(report: dict, directory: Path, max_timelines: int = 12) -> list[Path]:
+    """lead_times.png (lead-time distribution per predictive code) and one timeline PNG per detected fault
+    (up to `max_timelines`, the predictive ones first): onset, ticket, predicted and actual failure."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    fig, ax = plt.subplots(figsize=(7, 4))
+    leads = {code: c["lead_times_days"] for code, c in report["codes"].items() if c["lead_times_days"]}
+    if leads:
+        ax.boxplot(list(leads.values()), vert=False, tick_labels=list(leads.keys()))
+        ax.axvline(3, color="tab:red", linestyle="--", linewidth=1, label="3-day goal")
+        ax.legend(loc="lower right")
+    ax.set_xlabel("lead time: failure − ticket opened (days)")
+    ax.set_title("Lead time of predictive tickets")
+    fig.tight_layout()
+    path = directory / "lead_times.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path)
+
+    def when(text):
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+    lines = sorted(report["timelines"], key=lambda t: (t["predicted_failure_at"] is None, t["fault_code"]))
+    for i, t in enumerate(lines[:max_timelines]):
+        fig, ax = plt.subplots(figsize=(7, 1.8))
+        marks = [("onset", when(t["onset"]), "tab:orange"), ("ticket", when(t["opened_at"]), "tab:blue"),
+                 ("predicted failure", when(t["predicted_failure_at"]), "tab:purple"),
+                 ("failure", when(t["failure_at"]), "tab:red")]
+        marks = [m for m in marks if m[1] is not None]
+        for label, at, color in marks:
+            ax.axvline(at, color=color, linewidth=2, label=label)
+        ax.set_yticks([])
+        ax.set_title(f"{t['vehicle_id']} {t['fault_code']}", fontsize=9)
+        ax.legend(loc="upper left", fontsize=7, ncol=4)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        path = directory / f"timeline_{i:02d}_{t['vehicle_id']}_{t['fault_code']}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+    return written

@@ -1,0 +1,88 @@
+"""SENSOR_STUCK: a signal frozen at one value while the vehicle is in use.
+
+Signals that always move while in use (pack temperature and voltage carry noise finer than their
+rounding; speed changes every ride) are watched for a run of identical values. A run counts only
+if enough of its readings were taken in use (riding, or current flowing), so a parked vehicle's
+genuinely steady values never look stuck.
+"""
+from __future__ import annotations
+
+from .base import CLEAR, Detector, Verdict
+
+# (component, field) -> (identical readings in a run, of which in use)
+SIGNALS = {
+    ("battery", "temp_c"): (16, 4),
+    ("battery", "voltage_v"): (16, 4),
+    ("status", "speed_kmh"): (8, 8),
+}
+
+
+class _Run:
+    __slots__ = ("value", "n", "in_use", "t")
+
+    def __init__(self, value, in_use: bool, t: float):
+        self.value, self.n, self.in_use, self.t = value, 1, int(in_use), t
+
+
+class SensorStuckDetector(Detector):
+    name = "sensor_stuck"
+    component = "any"
+    fault_code = "SENSOR_STUCK"
+    clears = False
+
+    def __init__(self, signals: dict | None = None, in_use_current_a: float = 0.5):
+        super().__init__()
+        self.signals = signals
+        self.in_use_current_a = in_use_current_a
+
+    def _in_use(self, reading) -> bool:
+        v = reading.values
+        if reading.component == "status":
+            return v.get("state") == "riding"
+        return abs(v.get("current_a", 0.0)) > self.in_use_current_a
+
+    def _next(self, reading):
+        """[(field, new run, need)] for this reading's watched signals; pure."""
+        signals = self.signals or SIGNALS
+        runs = self.vehicles_.get(reading.vehicle_id, {})
+        out = []
+        t = reading.ts.timestamp()
+        in_use = self._in_use(reading)
+        for (component, fld), need in signals.items():
+            if component != reading.component or fld not in reading.values or fld in reading.implausible:
+                continue
+            if component == "status" and not in_use:
+                continue  # a parked vehicle's speed is 0 by right: only riding readings count
+            value = reading.values[fld]
+            run = runs.get(fld)
+            if run is not None and t <= run.t:
+                continue
+            if run is not None and run.value == value:
+                new = _Run(value, in_use, t)
+                new.n, new.in_use = run.n + 1, run.in_use + int(in_use)
+            else:
+                new = _Run(value, in_use, t)
+            out.append((fld, new, need))
+        return out
+
+    def assess(self, reading, vehicle) -> Verdict | None:
+        worst = None
+        for fld, run, (need_n, need_use) in self._next(reading):
+            score = min(run.n / need_n, run.in_use / need_use if need_use else 1.0)
+            if worst is None or score > worst[0]:
+                worst = (score, fld, run)
+        if worst is None:
+            return None
+        score, fld, run = worst
+        if score < 1.0:
+            return CLEAR if score < 0.5 else Verdict(score)
+        return Verdict(score, min(0.95, 0.6 + 0.05 * run.n),
+                       {"component": reading.component, "field": fld, "value": run.value,
+                        "identical_readings": run.n, "in_use_readings": run.in_use})
+
+    def _learn(self, reading, vehicle, verdict) -> None:
+        updates = self._next(reading)
+        if updates:
+            runs = self.vehicles_.setdefault(reading.vehicle_id, {})
+            for fld, run, _ in updates:
+                runs[fld] = run
