@@ -61,7 +61,7 @@ def cmd_ingest(args, settings: Settings) -> int:
     if args.workers > 1:
         from .workers import run_workers
         return run_workers(args.workers, ep, args.client_id)
-    worker = IngestWorker(IngestConfig(ep.database_url, ep.mqtt, client_id=args.client_id))
+    worker = IngestWorker(IngestConfig(ep.database_url, ep.mqtt, client_id=args.client_id, shared=args.shared))
     stop_on_signals(worker.stop)
     worker.run()
     return 0
@@ -137,6 +137,8 @@ def build_parser() -> Parser:
     i = sub.add_parser("ingest", help="MQTT to TimescaleDB (long-running)")
     i.add_argument("--workers", type=positive_int, default=1, help="processes sharing the stream")
     i.add_argument("--client-id", default="fleet-ingest-0", help="MQTT client id (persistent session)")
+    i.add_argument("--shared", action="store_true",
+                   help="join the $share/ingest group, to split the stream with other ingest processes (any machine)")
     i.set_defaults(func=cmd_ingest)
     sub.add_parser("detect", help="detectors and tickets (long-running)").set_defaults(func=cmd_detect)
     a = sub.add_parser("api", help="the REST API and the ops page (long-running)")
