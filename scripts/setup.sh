@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PG_MAJOR=15
-PKGS=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR cmake build-essential mosquitto mosquitto-clients python3-venv python3-dev dpkg-dev xz-utils chromium chromium-driver npm)
+PKGS=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR cmake build-essential mosquitto mosquitto-clients python3-venv python3-dev dpkg-dev xz-utils chromium chromium-driver)
+# npm only where no Node.js toolchain is present: a machine with NodeSource's nodejs already has npm,
+# and Debian's npm package would conflict with it.
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
