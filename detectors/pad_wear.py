@@ -31,7 +31,7 @@ class BrakePadWearDetector(Detector):
     fault_code = "BRAKE_PAD_WEAR"
     clears = False
 
-    def __init__(self, horizon_days: float = 14.0, min_wear_mm_per_day: float = 0.08, bin_hours: float = 2.0,
+    def __init__(self, horizon_days: float = 30.0, min_wear_mm_per_day: float = 0.08, bin_hours: float = 2.0,
                  window_days: float = 4.0, min_span_days: float = 2.0, min_bins: int = 12, step_mm: float = 0.3):
         super().__init__()
         self.horizon_days = horizon_days

@@ -1,4 +1,12 @@
-"""The detector runner: feeds newly stored readings to the detectors and raises tickets from their findings."""
+"""The detector runner: feeds newly stored readings to the detectors and raises tickets from their findings.
+
+Detectors keep per-vehicle history in memory; on its first step the runner warms them up from the
+readings already processed (the last `warmup` of them, read an hour at a time, findings dropped:
+their tickets were raised before the restart), so a restart loses no trend. Each step ends with the
+detectors' clock (`tick`), fed the vehicles' presence changes first; the clock is the wall clock,
+or with `clock="data"` the newest reading time seen (replays and `fleet eval --through-broker`,
+whose readings carry simulated times).
+"""
 from __future__ import annotations
 
 import logging
@@ -16,9 +24,9 @@ from fleet_contract.settings import MqttTarget
 from tickets.service import apply_clearance, apply_finding, tick
 
 from . import feed
-from .base import Clearance
+from .base import Clearance, Detector
 from .metrics import DETECTION_LATENCY, FINDINGS, TICKETS_OPENED
-from .rules import default_rules
+from .registry import all_detectors, by_component
 
 log = logging.getLogger("fleet.detect")
 CURSOR = "runner"
@@ -33,16 +41,53 @@ class DetectConfig:
     database_url: str
     mqtt: MqttTarget | None = None
     poll_s: float = 0.5
+    warmup: timedelta = timedelta(days=2)  # history replayed into the detectors at start
+    clock: str = "wall"  # "wall", or "data": the newest reading ts seen
 
 
 class DetectorRunner:
     def __init__(self, config: DetectConfig, detectors: list | None = None):
         self.config = config
-        self.detectors = detectors if detectors is not None else default_rules()
+        self.detectors = detectors if detectors is not None else all_detectors()
+        self.routes = by_component(self.detectors)
+        self.clocked = [d for d in self.detectors if type(d).tick is not Detector.tick]
         self.stop_event = threading.Event()
         self.client = None
         self.tickets_opened = 0
         self._next_tick = 0.0
+        self._warm = False
+        self._data_now: datetime | None = None
+        self._presence_since = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+    def warm_up(self, conn: psycopg.Connection, upto: datetime, now: datetime) -> int:
+        """Replay the readings already processed (received up to the cursor) of the last `warmup`."""
+        seen = 0
+        for readings in feed.history(conn, now - self.config.warmup, upto):
+            infos = feed.vehicles(conn, sorted({r.vehicle_id for r in readings}))
+            for reading in readings:
+                for det in self.routes[reading.component]:
+                    det.observe(reading, infos[reading.vehicle_id])  # findings dropped: raised before
+            seen += len(readings)
+        conn.rollback()
+        log.info("detectors warmed up", extra={"readings": seen, "since": (now - self.config.warmup).isoformat()})
+        return seen
+
+    def _clock(self, conn: psycopg.Connection, db_now: datetime) -> list:
+        """Presence changes into the detectors, then their clock; the findings that time alone makes."""
+        now = db_now if self.config.clock == "wall" else self._data_now
+        if now is None or not self.clocked:
+            return []
+        rows = conn.execute("SELECT vehicle_id, presence, presence_at FROM vehicles WHERE presence_at > %s "
+                            "ORDER BY presence_at", (self._presence_since,)).fetchall()
+        for vid, presence, at in rows:
+            for det in self.clocked:
+                if hasattr(det, "presence"):
+                    det.presence(vid, presence == "online", at)
+            self._presence_since = at
+        out = []
+        for det in self.clocked:
+            out += det.tick(now)
+        return out
 
     def _publish(self, ticket: dict) -> None:
         if self.client is not None:
@@ -54,29 +99,39 @@ class DetectorRunner:
         row = conn.execute("SELECT received_to FROM detector_cursors WHERE name = %s", (CURSOR,)).fetchone()
         after = row[0] if row else datetime(2000, 1, 1, tzinfo=timezone.utc)
         if row is None:
-            first = conn.execute("SELECT min(received_at) FROM battery_readings").fetchone()[0]
+            firsts = [conn.execute(f"SELECT min(received_at) FROM {t}").fetchone()[0] for t in feed.TABLES]
+            first = min((f for f in firsts if f is not None), default=None)
             after = (first - timedelta(microseconds=1)) if first else now - COMMIT_LAG
         upto = min(now - COMMIT_LAG, after + MAX_WINDOW)
         if upto <= after:
             conn.rollback()
             return 0
+        if not self._warm:
+            self._warm = True
+            if row is not None:
+                self.warm_up(conn, after, now)
         readings = feed.new_readings(conn, after, upto)
+        if readings and self.config.clock == "data":
+            newest = max(r.ts for r in readings)
+            self._data_now = newest if self._data_now is None else max(self._data_now, newest)
         infos = feed.vehicles(conn, sorted({r.vehicle_id for r in readings}))
-        changes = []
+        found: list[tuple] = []  # (finding or clearance, the reading that showed it or None for the clock)
         for reading in readings:
-            vehicle = infos[reading.vehicle_id]
-            for det in self.detectors:
-                if det.component not in (reading.component, "any"):
-                    continue
-                for finding in det.observe(reading, vehicle):
-                    if isinstance(finding, Clearance):
-                        cleared = apply_clearance(conn, finding, datetime.now(timezone.utc))
-                        changes += [(cleared, None)] if cleared else []
-                        continue
-                    finding.received_at = reading.received_at
-                    FINDINGS.labels(finding.fault_code).inc()
-                    change = apply_finding(conn, finding, vehicle.zone, datetime.now(timezone.utc))
-                    changes.append((change, reading.received_at))
+            for det in self.routes[reading.component]:
+                found += [(item, reading) for item in det.observe(reading, infos[reading.vehicle_id])]
+        found += [(item, None) for item in self._clock(conn, now)]  # after the readings: they were heard
+        missing = sorted({item.vehicle_id for item, _ in found} - set(infos))
+        infos.update(feed.vehicles(conn, missing) if missing else {})
+        changes = []
+        for finding, reading in found:
+            if isinstance(finding, Clearance):
+                cleared = apply_clearance(conn, finding, datetime.now(timezone.utc))
+                changes += [(cleared, None)] if cleared else []
+                continue
+            finding.received_at = reading.received_at if reading is not None else None
+            FINDINGS.labels(finding.fault_code).inc()
+            change = apply_finding(conn, finding, infos[finding.vehicle_id].zone, datetime.now(timezone.utc))
+            changes.append((change, finding.received_at))
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + TICK_S
             changes += [(change, None) for change in tick(conn, datetime.now(timezone.utc))]

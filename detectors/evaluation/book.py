@@ -1,16 +1,17 @@
-"""Eval's ticket bookkeeping: findings and clearances into the ticket domain's aggregate, in memory.
+"""Eval's ticket bookkeeping: findings and clearances through the ticket domain's own service, in memory.
 
-The one place eval touches tickets: `TicketBook.apply` keeps at most one live ticket per (vehicle,
-fault code) with the domain's own rules (open, update evidence, cancel after a clear hold-off), and
-remembers every ticket ever opened for the matching against ground truth.
+The one place eval touches tickets: `TicketBook.apply` hands each finding or clearance to
+`tickets.service.TicketService` over the in-memory repository (the same use cases and rules as the
+PostgreSQL path: one live ticket per vehicle and code, evidence updates, cancel after a clear
+hold-off), and remembers every ticket it opened for the matching against ground truth.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from tickets.domain import Ticket
-from tickets.rules import WORK_STATES
+from tickets.memory import InMemoryTicketRepository
+from tickets.service import TicketService
 
 from ..base import Clearance, Finding
 
@@ -25,24 +26,24 @@ class OpenedTicket:
     confidence: float
     predicted_failure_at: datetime | None
     evidence: dict
-    ticket: Ticket
+    ticket_id: int | None = None
 
 
 class TicketBook:
     def __init__(self):
-        self.live: dict[tuple[str, str], Ticket] = {}
+        self.service = TicketService(InMemoryTicketRepository())
         self.opened: list[OpenedTicket] = []
 
     def apply(self, item: Finding | Clearance, zone: str | None, now: datetime) -> None:
-        key = (item.vehicle_id, item.fault_code)
-        ticket = self.live.get(key)
         if isinstance(item, Clearance):
-            if ticket is not None and ticket.note_clear(item, now):
-                del self.live[key]
+            self.service.apply_clearance(item, now)
             return
-        if ticket is not None and ticket.status in WORK_STATES:
-            ticket.update_evidence(item, now)
-            return
-        ticket = self.live[key] = Ticket.open(item, zone, now)
-        self.opened.append(OpenedTicket(item.vehicle_id, item.fault_code, now, item.observed_at, item.detector,
-                                        item.confidence, item.predicted_failure_at, dict(item.evidence), ticket))
+        change = self.service.apply_finding(item, zone, now)
+        if change.kind == "opened":
+            self.opened.append(OpenedTicket(item.vehicle_id, item.fault_code, now, item.observed_at, item.detector,
+                                            item.confidence, item.predicted_failure_at, dict(item.evidence),
+                                            change.ticket["id"]))
+
+    def tick(self, now: datetime) -> None:
+        """Escalation and closing, as the runner's clock does."""
+        self.service.tick(now)

@@ -115,8 +115,15 @@ def cmd_eval(args) -> int:
     started = time.monotonic()
     sim = Simulation(config)
     if args.through_broker:
+        from fleet_cli.env import bring_up
+        from fleet_contract.settings import Settings
+
         from .broker import run_through_broker
-        result = run_through_broker(sim, progress=_progress_bar(args.days))
+        endpoints = bring_up(Settings.from_env(), role="sim")
+        bar = _progress_bar(args.days)
+        result = run_through_broker(sim, endpoints.database_url, endpoints.mqtt,
+                                    endpoints.for_role("ingest").mqtt, progress=bar)
+        bar.close()
     else:
         from .fastpath import run_in_process
         bar = _progress_bar(args.days)

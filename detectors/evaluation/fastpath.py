@@ -28,6 +28,38 @@ TICK = timedelta(minutes=1)
 CRITICAL = {c for c, f in FAULT_CODES.items() if f.severity is Severity.critical}
 
 
+class ReadingIndex:
+    """Distinct reading times of the vehicles with an injected critical fault: detection delay in readings."""
+
+    def __init__(self, specs: list):
+        critical = [s for s in specs if s.fault_code in CRITICAL]
+        self._times: dict[tuple[str, str], set[float]] = {
+            (s.vehicle_id, FAULT_CODES[s.fault_code].component): set() for s in critical}
+        self._needs_event = {s.vehicle_id for s in critical if s.fault_code == "BRAKE_WEAK"}
+        self._last_event: dict[str, tuple] = {}
+
+    def add_reading(self, reading) -> None:
+        seen = self._times.get((reading.vehicle_id, reading.component))
+        if seen is None:
+            return
+        if reading.vehicle_id in self._needs_event and reading.component == "brakes":
+            event = (reading.values.get("decel_mps2"), reading.values.get("lever_pct"))
+            if event == self._last_event.get(reading.vehicle_id):
+                return  # the same braking event repeated: no new evidence
+            self._last_event[reading.vehicle_id] = event
+        seen.add(reading.ts.timestamp())
+
+    def add(self, msg) -> None:
+        """A raw message (the broker path decodes only what it watches)."""
+        _, _, vid, kind = msg.topic.split("/")
+        if (vid, kind) in self._times:
+            for reading in decode_readings(vid, kind, msg.payload, msg.sent_at).readings:
+                self.add_reading(reading)
+
+    def times(self) -> dict:
+        return {k: sorted(v) for k, v in self._times.items()}
+
+
 @dataclass
 class RunResult:
     truth: list[dict]
@@ -61,12 +93,7 @@ def run_in_process(sim: Simulation, progress: Callable[[float], None] | None = N
     clocked = [d for d in detectors if type(d).tick is not Detector.tick]  # only those with a clock hook
     silent = next((d for d in detectors if d.fault_code == "VEHICLE_SILENT"), None)
     history = service_history(sim)
-    specs = sim.config.faults if isinstance(sim.config.faults, list) else []
-    critical = [s for s in specs if s.fault_code in CRITICAL]
-    times: dict[tuple[str, str], set[float]] = {(s.vehicle_id, FAULT_CODES[s.fault_code].component): set()
-                                                for s in critical}
-    needs_event = {s.vehicle_id for s in critical if s.fault_code == "BRAKE_WEAK"}
-    last_event: dict[str, tuple] = {}
+    index = ReadingIndex(sim.config.faults if isinstance(sim.config.faults, list) else [])
     infos: dict[str, VehicleInfo] = {}
     book = TicketBook()
     start = sim.config.start
@@ -86,6 +113,8 @@ def run_in_process(sim: Simulation, progress: Callable[[float], None] | None = N
                 for item in found:
                     info = infos.get(item.vehicle_id)
                     handle([item], info.zone if info else None, next_tick)
+            if next_tick.minute == 0:
+                book.tick(next_tick)  # escalation and closing, hourly in simulated time
             next_tick += TICK
             if progress is not None and (next_tick - start).total_seconds() - last_progress >= 3600:
                 last_progress = (next_tick - start).total_seconds()
@@ -107,21 +136,13 @@ def run_in_process(sim: Simulation, progress: Callable[[float], None] | None = N
         if info is None:
             info = infos[vid] = VehicleInfo(vid)
         decoded = decode_readings(vid, kind, msg.payload, now)
-        seen = times.get((vid, kind))
         for reading in decoded.readings:
             n_readings += 1
-            if seen is not None:
-                if vid in needs_event and kind == "brakes":
-                    event = (reading.values.get("decel_mps2"), reading.values.get("lever_pct"))
-                    if event != last_event.get(vid):
-                        last_event[vid] = event
-                        seen.add(reading.ts.timestamp())
-                else:
-                    seen.add(reading.ts.timestamp())
+            index.add_reading(reading)
             for det in routes[kind]:
                 found = det.observe(reading, info)
                 if found:
                     handle(found, info.zone, now)
     end = start + sim.config.duration
     return RunResult(sim.truth, book.opened, sim.n, sim.config.duration.total_seconds() / 86400, n_readings,
-                     {k: sorted(v) for k, v in times.items()}, end)
+                     index.times(), end)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 CONTRACT_KEYS = ("faults", "tickets", "precision", "recall", "lead_time_days_median", "lead_time_days_p10",
@@ -69,8 +69,13 @@ def write_plots(report: dict, directory: Path, max_timelines: int = 12) -> list[
                  ("predicted failure", when(t["predicted_failure_at"]), "tab:purple"),
                  ("failure", when(t["failure_at"]), "tab:red")]
         marks = [m for m in marks if m[1] is not None]
-        for label, at, color in marks:
-            ax.axvline(at, color=color, linewidth=2, label=label)
+        times = [m[1] for m in marks]
+        ax.plot([min(times), max(times)], [0, 0], color="0.7", linewidth=4, zorder=1)
+        for k, (label, at, color) in enumerate(marks):
+            ax.plot([at], [0], marker="v^ov"[k % 4], markersize=11, color=color, label=label, zorder=2,
+                    linestyle="none")
+        pad = max((max(times) - min(times)) * 0.1, timedelta(hours=2))
+        ax.set_xlim(min(times) - pad, max(times) + pad)
         ax.set_yticks([])
         ax.set_title(f"{t['vehicle_id']} {t['fault_code']}", fontsize=9)
         ax.legend(loc="upper left", fontsize=7, ncol=4)
