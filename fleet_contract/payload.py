@@ -111,7 +111,10 @@ def parse_ts(value, now: datetime) -> datetime:
             raise Invalid("bad_ts", f"not RFC 3339: {value[:40]!r}") from None
         if ts.tzinfo is None:
             raise Invalid("bad_ts", "RFC 3339 ts needs an offset (Z or +hh:mm)")
-        ts = ts.astimezone(timezone.utc)
+        try:
+            ts = ts.astimezone(timezone.utc)
+        except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
+            raise Invalid("bad_ts", f"out of range: {value[:40]!r}") from None
     else:
         raise Invalid("bad_ts", "ts must be RFC 3339 text or integer epoch milliseconds")
     if ts < EPOCH_FLOOR:

@@ -111,3 +111,10 @@ def test_meta_and_presence():
     assert decode_presence(b"offline") == "offline"
     with pytest.raises(Invalid):
         decode_presence(b"maybe")
+
+
+@pytest.mark.parametrize("ts", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_ts_pushed_off_the_calendar_by_its_offset_is_a_dead_letter_not_a_crash(ts):
+    # Found by tests/fuzz: astimezone() raised OverflowError and stopped the decoder.
+    out = decode("battery", {**BATTERY, "ts": ts})
+    assert out.readings == [] and [r.reason for r in out.rejections] == ["bad_ts"]
