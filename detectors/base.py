@@ -110,8 +110,8 @@ class Detector:
         """Score first, then learn; the findings (or clearance) the score implies."""
         verdict = self.assess(reading, vehicle)
         self._learn(reading, vehicle, verdict)
-        if verdict is None:
-            return []
+        if verdict is None or (verdict.score < 1.0 and reading.vehicle_id not in self.flagged_):
+            return []  # the common case, without a call: nothing found, nothing to clear
         return self.report(reading.vehicle_id, reading.ts, verdict)
 
     def tick(self, now: datetime) -> list:

@@ -83,7 +83,8 @@ class CapacityFadeDetector(Detector):
                         "samples": len(pack.samples)}, failure)
 
     def _learn(self, reading, vehicle, verdict) -> None:
-        if vehicle.model is None or {"soc_pct", "current_a"} & set(reading.implausible):
+        imp = reading.implausible
+        if vehicle.model is None or (imp and ("soc_pct" in imp or "current_a" in imp)):
             return
         pack = self.vehicles_.get(reading.vehicle_id)
         if pack is None:

@@ -36,7 +36,8 @@ class CellImbalanceDetector(Detector):
         self.default_limit_v = default_limit_v
 
     def _spread(self, reading, vehicle) -> float | None:
-        if {"cell_v_min", "cell_v_max", "current_a"} & set(reading.implausible):
+        imp = reading.implausible
+        if imp and ("cell_v_min" in imp or "cell_v_max" in imp or "current_a" in imp):
             return None
         v = reading.values
         capacity = vehicle.model.battery_capacity_ah if vehicle.model else 10.0

@@ -80,7 +80,8 @@ class FleetOutlierDetector(Detector):
         return self.scores_.get(reading.vehicle_id, 0.0)
 
     def _learn(self, reading, vehicle, verdict) -> None:
-        if vehicle.model is None or {"temp_c", "current_a"} & set(reading.implausible):
+        imp = reading.implausible
+        if vehicle.model is None or (imp and ("temp_c" in imp or "current_a" in imp)):
             return
         v = self.vehicles_.get(reading.vehicle_id)
         if v is None:

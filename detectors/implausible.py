@@ -12,6 +12,11 @@ class SensorImplausibleDetector(Detector):
     def __init__(self):
         super().__init__()
 
+    def observe(self, reading, vehicle) -> list:
+        if not reading.implausible:
+            return []  # the hot path: a plausible reading (nothing learned, nothing to clear)
+        return super().observe(reading, vehicle)
+
     def assess(self, reading, vehicle) -> Verdict | None:
         if not reading.implausible:
             return CLEAR

@@ -34,7 +34,8 @@ class SelfDischargeDetector(Detector):
 
     def _step(self, stretch: _Stretch | None, reading, vehicle):
         """The stretch after this reading (a new object or None); pure with respect to `stretch`."""
-        if {"soc_pct", "current_a"} & set(reading.implausible):
+        imp = reading.implausible
+        if imp and ("soc_pct" in imp or "current_a" in imp):
             return stretch, False
         v = reading.values
         t, soc, current = reading.ts.timestamp(), v["soc_pct"], v["current_a"]

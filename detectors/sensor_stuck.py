@@ -16,6 +16,10 @@ SIGNALS = {
     ("status", "speed_kmh"): (8, 8),
 }
 
+_DEFAULT_BY_COMPONENT: dict[str, list] = {}
+for (_component, _field), _need in SIGNALS.items():
+    _DEFAULT_BY_COMPONENT.setdefault(_component, []).append((_field, _need))
+
 
 class _Run:
     __slots__ = ("value", "n", "in_use", "t")
@@ -41,19 +45,28 @@ class SensorStuckDetector(Detector):
             return v.get("state") == "riding"
         return abs(v.get("current_a", 0.0)) > self.in_use_current_a
 
+    def _watched(self, component: str) -> list[tuple[str, tuple[int, int]]]:
+        """The watched fields of a component."""
+        if self.signals is None:
+            return _DEFAULT_BY_COMPONENT.get(component, [])
+        return [(f, need) for (c, f), need in self.signals.items() if c == component]
+
     def _next(self, reading):
         """[(field, new run, need)] for this reading's watched signals; pure."""
-        signals = self.signals or SIGNALS
+        watched = self._watched(reading.component)
+        if not watched:
+            return []
         runs = self.vehicles_.get(reading.vehicle_id, {})
         out = []
         t = reading.ts.timestamp()
         in_use = self._in_use(reading)
-        for (component, fld), need in signals.items():
-            if component != reading.component or fld not in reading.values or fld in reading.implausible:
+        values, implausible = reading.values, reading.implausible
+        for fld, need in watched:
+            if fld not in values or (implausible and fld in implausible):
                 continue
-            if component == "status" and not in_use:
+            if reading.component == "status" and not in_use:
                 continue  # a parked vehicle's speed is 0 by right: only riding readings count
-            value = reading.values[fld]
+            value = values[fld]
             run = runs.get(fld)
             if run is not None and t <= run.t:
                 continue
@@ -65,14 +78,29 @@ class SensorStuckDetector(Detector):
             out.append((fld, new, need))
         return out
 
+    def observe(self, reading, vehicle) -> list:
+        """Score first, then learn, with the runs worked out once (same result as assess + learn)."""
+        updates = self._next(reading)
+        if not updates:
+            return []
+        verdict = self._verdict(reading, updates)
+        runs = self.vehicles_.setdefault(reading.vehicle_id, {})
+        for fld, run, _ in updates:
+            runs[fld] = run
+        if verdict.score < 1.0 and reading.vehicle_id not in self.flagged_:
+            return []
+        return self.report(reading.vehicle_id, reading.ts, verdict)
+
     def assess(self, reading, vehicle) -> Verdict | None:
+        updates = self._next(reading)
+        return self._verdict(reading, updates) if updates else None
+
+    def _verdict(self, reading, updates) -> Verdict:
         worst = None
-        for fld, run, (need_n, need_use) in self._next(reading):
+        for fld, run, (need_n, need_use) in updates:
             score = min(run.n / need_n, run.in_use / need_use if need_use else 1.0)
             if worst is None or score > worst[0]:
                 worst = (score, fld, run)
-        if worst is None:
-            return None
         score, fld, run = worst
         if score < 1.0:
             return CLEAR if score < 0.5 else Verdict(score)
