@@ -47,9 +47,10 @@ class BatteryOvertempDetector(Detector):
         rate = rise = 0.0
         history = self.vehicles_.get(reading.vehicle_id)
         if history:
-            for t0, temp0 in history:  # the largest rise from any recent reading
-                if 0 < t - t0 <= self.lookback_s and temp - temp0 > rise:
-                    rise, rate = temp - temp0, (temp - temp0) / ((t - t0) / 60)
+            for t0, temp0 in history:  # the steepest rise, of at least min_rise_k, from any recent reading
+                gain = temp - temp0
+                if gain >= self.min_rise_k and 0 < t - t0 <= self.lookback_s and gain / ((t - t0) / 60) > rate:
+                    rise, rate = gain, gain / ((t - t0) / 60)
         current = abs(values.get("current_a", 0.0)) if "current_a" not in reading.implausible else 0.0
         allowed = self.max_rise_k_per_min + self.allowed_k_per_min_per_a2 * current * current
         fast = rise >= self.min_rise_k and rate >= allowed

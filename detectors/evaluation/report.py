@@ -48,7 +48,7 @@ def write_plots(report: dict, directory: Path, max_timelines: int = 12) -> list[
     fig, ax = plt.subplots(figsize=(7, 4))
     leads = {code: c["lead_times_days"] for code, c in report["codes"].items() if c["lead_times_days"]}
     if leads:
-        ax.boxplot(list(leads.values()), vert=False, tick_labels=list(leads.keys()))
+        ax.boxplot(list(leads.values()), orientation="horizontal", tick_labels=list(leads.keys()))
         ax.axvline(3, color="tab:red", linestyle="--", linewidth=1, label="3-day goal")
         ax.legend(loc="lower right")
     ax.set_xlabel("lead time: failure − ticket opened (days)")

@@ -215,3 +215,11 @@ def test_fleet_outlier_learns_the_peers_and_versions_its_findings():
     assert {f.vehicle_id for f in out} == {"EB-HOT"}
     assert out[0].evidence["model_version"].startswith("iforest-urban-e1-")
     assert d.score_one(battery(9000, vid="EB-HOT"), BIKE) > d.score_one(battery(9000, vid="EB-3"), BIKE)
+
+
+def test_overtemp_judges_the_steepest_recent_rise_not_the_largest():
+    d = BatteryOvertempDetector()
+    warm_up = [battery(i / 2, current=6.0, temp=14.0 + 0.2 * i) for i in range(6)]  # a ride warming a pack
+    assert findings(d, warm_up) == []
+    runaway = [battery(3 + i / 2, current=6.0, temp=15.0 + 1.5 * (i + 1)) for i in range(2)]  # then 3 K/min
+    assert len(findings(d, runaway)) == 1
