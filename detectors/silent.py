@@ -1,6 +1,8 @@
 """VEHICLE_SILENT: no telemetry for longer than expected while the vehicle is not marked offline.
 
-Every reading (any component) refreshes the vehicle's last-heard time; `presence` (the retained
+Every reading (any component) refreshes the vehicle's last-heard time: its ts, or the clock's time
+when it arrived if that is later (a replay or a flushed buffer brings old readings: the vehicle has
+just spoken all the same); `presence` (the retained
 `online`/`offline` topic, a vehicle's Last Will) says whether silence is explained. The clock hook
 `tick(now)` raises the finding: a vehicle reports at least every 15 minutes while online, so an hour
 of silence is a vehicle that lost power, its modem, or its way.
@@ -23,12 +25,13 @@ class VehicleSilentDetector(Detector):
         self.silent_after_s = silent_after_s
         self.check_every_s = check_every_s
         self.last_check_ = 0.0
+        self.now_ = 0.0  # the clock's last time (tick)
 
     def assess(self, reading, vehicle) -> Verdict | None:
         return CLEAR  # it spoke
 
     def _learn(self, reading, vehicle, verdict) -> None:
-        t = reading.ts.timestamp()
+        t = max(reading.ts.timestamp(), self.now_)
         heard = self.vehicles_.get(reading.vehicle_id)
         if heard is None:
             self.vehicles_[reading.vehicle_id] = [t, True]
@@ -61,6 +64,7 @@ class VehicleSilentDetector(Detector):
 
     def tick(self, now: datetime) -> list:
         t = now.timestamp()
+        self.now_ = max(self.now_, t)
         if t - self.last_check_ < self.check_every_s:
             return []
         self.last_check_ = t

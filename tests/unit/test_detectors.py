@@ -223,3 +223,11 @@ def test_overtemp_judges_the_steepest_recent_rise_not_the_largest():
     assert findings(d, warm_up) == []
     runaway = [battery(3 + i / 2, current=6.0, temp=15.0 + 1.5 * (i + 1)) for i in range(2)]  # then 3 K/min
     assert len(findings(d, runaway)) == 1
+
+
+def test_old_readings_arriving_now_are_a_vehicle_speaking_now():
+    d = VehicleSilentDetector()
+    d.tick(at(600))
+    d.observe(status(0), BIKE)  # a replayed or buffered reading, ten hours old, arriving at 600 min
+    assert d.tick(at(640)) == []
+    assert [f.fault_code for f in d.tick(at(670))] == ["VEHICLE_SILENT"]
