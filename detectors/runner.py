@@ -81,8 +81,8 @@ class DetectorRunner:
                             "ORDER BY presence_at", (self._presence_since,)).fetchall()
         for vid, presence, at in rows:
             for det in self.clocked:
-                if hasattr(det, "presence"):
-                    det.presence(vid, presence == "online", at)
+                if hasattr(det, "presence"):  # stamped when stored: on the data clock, never later than now
+                    det.presence(vid, presence == "online", min(at, now))
             self._presence_since = at
         out = []
         for det in self.clocked:

@@ -11,7 +11,8 @@ from detectors.evaluation.scenario import Suite
 from simulator.engine import Simulation
 
 # Faults a tiny, one-day run can show through any path: immediate, rule-based, with no history needed.
-IMMEDIATE = ("TIRE_FLAT", "BRAKE_PAD_WORN", "SENSOR_IMPLAUSIBLE", "BATTERY_OVERTEMP", "TIRE_UNDERINFLATED")
+IMMEDIATE = ("TIRE_FLAT", "BRAKE_PAD_WORN", "SENSOR_IMPLAUSIBLE", "BATTERY_OVERTEMP", "TIRE_UNDERINFLATED",
+             "VEHICLE_SILENT")
 
 
 @pytest.mark.slow
