@@ -120,13 +120,13 @@ def cmd_eval(args) -> int:
 
         from .broker import run_through_broker
         endpoints = bring_up(Settings.from_env(), role="sim")
-        bar = _progress_bar(args.days)
+        bar = ProgressBar(args.days)
         result = run_through_broker(sim, endpoints.database_url, endpoints.mqtt,
                                     endpoints.for_role("ingest").mqtt, progress=bar)
         bar.close()
     else:
         from .fastpath import run_in_process
-        bar = _progress_bar(args.days)
+        bar = ProgressBar(args.days)
         result = run_in_process(sim, progress=bar)
         bar.close()
     report = evaluate(result)
@@ -145,7 +145,7 @@ def cmd_eval(args) -> int:
     return 1 if failed else 0
 
 
-class _progress_bar:
+class ProgressBar:
     """tqdm on stderr in simulated days (silent when stderr is not a terminal); callable with seconds done."""
 
     def __init__(self, days: float):
