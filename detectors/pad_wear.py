@@ -4,7 +4,8 @@ Thickness is averaged per `bin_hours` bin over a sliding `window_days`; a Theilâ
 bins is the wear rate, robust to a noisy reading, a gap, or a parked day with no wear. A ticket is
 due when a pad wears faster than a healthy pad can (`min_wear_mm_per_day`) and the forecast
 crossing of the minimum is within `horizon_days`. New pads (a jump up) and a sudden drop (a pad
-swapped or broken: a step, not wear) restart the series.
+swapped or broken: a step, not wear) restart the series once the next reading confirms them; a
+single reading off the series is an outlier and is dropped.
 """
 from __future__ import annotations
 
@@ -78,11 +79,8 @@ class BrakePadWearDetector(Detector):
             mm = reading.values.get(pad)
             if mm is None or pad in reading.implausible:
                 continue
-            series = pads.series[pad]
-            before = series.last()
-            if before is not None and (mm > before + 0.5 or mm < before - self.step_mm):
-                series.reset()  # new pads fitted, or a step: the trend starts again
-            closed |= series.add(t, mm)
+            # new pads (up 0.5 mm) or a step down restart the trend once the next reading confirms them
+            closed |= pads.series[pad].add_guarded(t, mm, 0.5, self.step_mm)
         if closed:
             minimum = vehicle.model.pad_min_mm if vehicle.model else LOOSEST_PAD_MIN_MM
             pads.verdict = self._fit(pads, minimum)

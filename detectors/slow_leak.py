@@ -4,7 +4,8 @@ Each tire's pressure is brought to 20 °C (ideal gas), averaged per bin, and fit
 slope over a sliding window. Healthy tires lose 1-2 % a week through the rubber; a decay faster than
 `min_loss_per_day` (a fraction of the recommended pressure) whose forecast reaches the model's
 minimum within `horizon_days` is a slow leak. A pump-up (a jump up) or a sudden loss (a puncture or
-a valve knocked: a step, TIRE_FLAT's or TIRE_UNDERINFLATED's business) restarts the tire's series.
+a valve knocked: a step, TIRE_FLAT's or TIRE_UNDERINFLATED's business) restarts the tire's series
+once the next reading confirms it; a single reading off the series is an outlier and is dropped.
 """
 from __future__ import annotations
 
@@ -86,11 +87,8 @@ class SlowLeakDetector(Detector):
             series = tires.series.get(pos)
             if series is None:
                 series = tires.series[pos] = BinnedSeries(self.bin_hours * 3600, self.window_days * DAY_S)
-            p20 = compensated_kpa(kpa, temp)
-            before = series.last()
-            if before is not None and (p20 > before + self.pump_jump * recommended
-                                       or p20 < before - self.step_drop * recommended):
-                series.reset()  # pumped up, or a sudden loss: the trend starts again
-            closed |= series.add(t, p20)
+            # a pump-up or a sudden loss restarts the trend once the next reading confirms it
+            closed |= series.add_guarded(t, compensated_kpa(kpa, temp), self.pump_jump * recommended,
+                                         self.step_drop * recommended)
         if closed:
             tires.verdict = self._fit(tires, recommended, vehicle.model.tire_min_kpa)

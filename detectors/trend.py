@@ -16,7 +16,7 @@ DAY_S = 86400.0
 class BinnedSeries:
     """Means of a signal per `bin_s` bin, the last `window_s` kept; `reset()` after a step change (a repair)."""
 
-    __slots__ = ("bin_s", "window_s", "bins", "open_bin", "open_sum", "open_n")
+    __slots__ = ("bin_s", "window_s", "bins", "open_bin", "open_sum", "open_n", "pending")
 
     def __init__(self, bin_s: float, window_s: float):
         self.bin_s, self.window_s = bin_s, window_s
@@ -24,6 +24,7 @@ class BinnedSeries:
         self.open_bin = -1
         self.open_sum = 0.0
         self.open_n = 0
+        self.pending: tuple[float, float] | None = None  # a sample off the series, awaiting confirmation
 
     def add(self, t: float, y: float) -> bool:
         """Add a sample (t in epoch seconds, never earlier than the open bin); True when a bin closed."""
@@ -41,9 +42,25 @@ class BinnedSeries:
         self.open_n += 1
         return closed
 
+    def add_guarded(self, t: float, y: float, jump_up: float, jump_down: float) -> bool:
+        """Add a sample unless it jumps off the series; a jump the next sample confirms is a step (a repair,
+        a pump-up, a part swapped: the series restarts from both), an unconfirmed one an outlier (dropped)."""
+        last = self.last()
+        if last is not None and not -jump_down <= y - last <= jump_up:
+            pending = self.pending
+            if pending is not None and abs(y - pending[1]) <= max(jump_up, jump_down) / 2:
+                self.reset()
+                self.add(*pending)
+                return self.add(t, y)
+            self.pending = (t, y)
+            return False
+        self.pending = None
+        return self.add(t, y)
+
     def reset(self) -> None:
         self.bins = []
         self.open_bin, self.open_sum, self.open_n = -1, 0.0, 0
+        self.pending = None
 
     def span_s(self) -> float:
         return self.bins[-1][0] - self.bins[0][0] if len(self.bins) > 1 else 0.0

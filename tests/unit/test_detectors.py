@@ -231,3 +231,32 @@ def test_old_readings_arriving_now_are_a_vehicle_speaking_now():
     d.observe(status(0), BIKE)  # a replayed or buffered reading, ten hours old, arriving at 600 min
     assert d.tick(at(640)) == []
     assert [f.fault_code for f in d.tick(at(670))] == ["VEHICLE_SILENT"]
+
+
+def test_trends_shrug_off_an_outlier_and_a_gap():
+    readings = _leaking_tire(0.03, 3)
+    readings = readings[:40] + readings[70:]  # fifteen hours offline
+    spike = readings[20]
+    readings[20] = tires(spike.ts.hour * 60, front=spike.values["pressure_kpa"]["front"], rear=150.0,
+                         temp=spike.values["temp_c"])  # one bogus reading
+    readings[20].ts = spike.ts
+    [f, *_] = findings(SlowLeakDetector(), readings)
+    assert 2.0 < f.evidence["loss_pct_per_day"] < 4.0
+    pads = _pads(0.02, 6)
+    pads[50] = brakes(pads[50].ts.hour * 60, front=0.4, rear=3.3)
+    pads[50].ts = _pads(0.02, 6)[50].ts
+    assert findings(BrakePadWearDetector(), pads) == []  # one thin reading is not wear
+
+
+def test_binned_series_drops_an_outlier_but_restarts_on_a_confirmed_step():
+    from detectors.trend import BinnedSeries
+    s = BinnedSeries(3600, 86400 * 3)
+    for h in range(10):
+        s.add_guarded(h * 3600, 300.0 - h, 10, 10)
+    assert len(s.bins) == 9
+    s.add_guarded(10 * 3600, 150.0, 10, 10)   # one bogus reading: held, not added
+    s.add_guarded(11 * 3600, 289.0, 10, 10)   # back on the series: the bogus one is dropped
+    assert len(s.bins) == 10 and all(y > 280 for _, y in s.bins)
+    s.add_guarded(12 * 3600, 350.0, 10, 10)   # pumped up...
+    s.add_guarded(13 * 3600, 349.5, 10, 10)   # ...and confirmed: a new series
+    assert s.bins == [(12.5 * 3600, 350.0)]
