@@ -61,7 +61,8 @@ def cmd_ingest(args, settings: Settings) -> int:
     if args.workers > 1:
         from .workers import run_workers
         return run_workers(args.workers, ep, args.client_id)
-    worker = IngestWorker(IngestConfig(ep.database_url, ep.mqtt, client_id=args.client_id, shared=args.shared))
+    worker = IngestWorker(IngestConfig(ep.database_url, ep.mqtt, client_id=args.client_id, shared=args.shared,
+                                       raw_retention_days=settings.raw_retention_days))
     stop_on_signals(worker.stop)
     worker.run()
     return 0

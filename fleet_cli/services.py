@@ -112,7 +112,7 @@ class LocalServices:
     """Starts, finds and stops the private TimescaleDB and Mosquitto of one state dir."""
 
     def __init__(self, state_dir: Path):
-        self.state_dir = Path(state_dir)
+        self.state_dir = Path(state_dir).resolve()  # the cluster's socket path and pg_ctl need it absolute
         self.state_file = self.state_dir / "services.json"
 
     def load(self) -> LocalState:

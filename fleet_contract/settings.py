@@ -52,6 +52,7 @@ class Settings:
     api_host: str
     api_port: int
     state_dir: Path
+    raw_retention_days: int = 90  # FLEET_RAW_RETENTION_DAYS: raw readings kept; hourly rollups kept for good
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -59,7 +60,11 @@ class Settings:
         port = env.get("FLEET_API_PORT", "8000")
         if not port.isdigit():
             raise ValueError(f"FLEET_API_PORT must be a port number, got {port!r}")
+        days = env.get("FLEET_RAW_RETENTION_DAYS", "90")
+        if not days.isdigit() or int(days) < 1:
+            raise ValueError(f"FLEET_RAW_RETENTION_DAYS must be a whole number of days, at least 1, got {days!r}")
         return cls(
+            raw_retention_days=int(days),
             database_url=env.get("FLEET_DATABASE_URL") or None,
             mqtt_url=env.get("FLEET_MQTT_URL") or None,
             api_host=env.get("FLEET_API_HOST", "127.0.0.1"),

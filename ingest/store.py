@@ -5,6 +5,7 @@ commit together, so a message is acknowledged only when all it produced is store
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -58,13 +59,20 @@ class Written:
     duplicates: int = 0
 
 
+_STAGED: "weakref.WeakKeyDictionary[psycopg.Connection, set[str]]" = weakref.WeakKeyDictionary()  # per session
+
+
 def _staging(conn: psycopg.Connection, table: str) -> str:
     name = f"stage_{table}"
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    made = _STAGED.setdefault(conn, set())
+    if name not in made:  # once a session: a temp table lives as long as the connection
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        made.add(name)
     return name
 
 
-def _copy_insert(conn: psycopg.Connection, table: str, columns: tuple, types: tuple, rows: list, key: str) -> int:
+def _copy_insert(conn: psycopg.Connection, table: str, columns: tuple, types: tuple, rows: list, key: str,
+                 n_keys: int) -> int:
     stage = _staging(conn, table)
     cols = ", ".join(columns)
     with conn.cursor() as cur:
@@ -72,9 +80,12 @@ def _copy_insert(conn: psycopg.Connection, table: str, columns: tuple, types: tu
             copy.set_types(list(types))
             for row in rows:
                 copy.write_row(row)
-        # DISTINCT ON: a message can repeat a reading; the first copy wins, like ON CONFLICT does across batches.
-        cur.execute(f"INSERT INTO {table} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM {stage} "
-                    f"ORDER BY {key} ON CONFLICT DO NOTHING")
+        if n_keys == len(rows):
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING")
+        else:
+            # The batch repeats a reading (ON CONFLICT cannot touch a row twice in one statement): one copy wins.
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT DISTINCT ON ({key}) {cols} FROM {stage} "
+                        f"ORDER BY {key} ON CONFLICT DO NOTHING")
         return cur.rowcount
 
 
@@ -89,14 +100,18 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> Written:
             rows = [(r.vehicle_id, r.ts, pos, r.seq, kpa, r.values.get("temp_c"), r.implausible or None)
                     for r in readings for pos, kpa in r.values["pressure_kpa"].items()]
             n_rows = len(rows)
-            stored = _copy_insert(conn, "tire_readings", TIRE_COLUMNS, TIRE_TYPES, rows, "vehicle_id, ts, position")
+            n_keys = len({(r[0], r[1], r[2]) for r in rows})
+            stored = _copy_insert(conn, "tire_readings", TIRE_COLUMNS, TIRE_TYPES, rows, "vehicle_id, ts, position",
+                                  n_keys)
         else:
             table, value_cols, value_types = TABLES[component]
             rows = [(r.vehicle_id, r.ts, r.seq, *(r.values.get(c) for c in value_cols), r.implausible or None)
                     for r in readings]
             n_rows = len(rows)
+            n_keys = len({(r[0], r[1]) for r in rows})
             stored = _copy_insert(conn, table, ("vehicle_id", "ts", "seq", *value_cols, "implausible"),
-                                  ("text", "timestamptz", "int8", *value_types, "text[]"), rows, "vehicle_id, ts")
+                                  ("text", "timestamptz", "int8", *value_types, "text[]"), rows, "vehicle_id, ts",
+                                  n_keys)
         out.stored[component] = stored
         out.duplicates += n_rows - stored
     _touch_vehicles(conn, batch)

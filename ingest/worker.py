@@ -1,8 +1,9 @@
 """The ingest worker: MQTT in, committed rows out, acknowledgement only after commit.
 
 The paho network thread only queues (topic, payload, mid, qos, connection
-generation); a writer thread closes batches on size, bytes or age, decodes,
-writes them in one transaction and then acknowledges every QoS 1 message of the
+generation); a decoder thread closes batches on size, bytes or age and decodes
+them; the committer (the thread in run()) writes each in one transaction, while
+the next one is decoded, and then acknowledges every QoS 1 message of the
 batch (readings, dead letters and ignored messages alike: each is acknowledged
 only once all it produced is committed). Memory stays bounded: MQTT 5 Receive
 Maximum caps the unacknowledged QoS 1 messages the broker sends us, so when the
@@ -26,6 +27,7 @@ from fleet_contract.settings import MqttTarget
 
 from . import metrics
 from .decode import add_message
+from .retention import Maintenance, RetentionConfig
 from .store import Batch, DeadLetter, Written, clean_text, write_batch
 
 log = logging.getLogger("fleet.ingest")
@@ -42,6 +44,8 @@ class IngestConfig:
     batch_age_s: float = 0.2
     receive_max: int = 10_000  # unacknowledged QoS 1 messages the broker may send us (MQTT 5 Receive Maximum)
     queue_max: int = 50_000  # > receive_max: QoS 1 never blocks the network thread
+    raw_retention_days: int = 90
+    maintenance_interval_s: float | None = 300.0  # rollups and raw retention (ingest/retention.py); None: off
 
 
 @dataclass
@@ -58,10 +62,12 @@ class IngestWorker:
     def __init__(self, config: IngestConfig):
         self.config = config
         self.inbox: queue.Queue[Received] = queue.Queue(maxsize=config.queue_max)
+        # decoded batches waiting for commit: one in hand, so decoding the next overlaps the database's work
+        self.decoded: queue.Queue[tuple[list[Received], Batch, dict[str, int]]] = queue.Queue(maxsize=1)
         self.stop_event = threading.Event()
         self.connected = threading.Event()
         self.totals = {"messages": 0, "stored": 0, "duplicates": 0, "deadletters": 0, "batches": 0,
-                       "acked": 0, "not_acked_stale": 0}
+                       "acked": 0, "not_acked_stale": 0, "decode_s": 0.0, "commit_s": 0.0}
         self._generation = 0
         self._ack_lock = threading.Lock()  # a generation change and an ack never interleave
         self.client = fleet_mqtt.make_client(config.mqtt, client_id=config.client_id, manual_ack=True)
@@ -163,9 +169,25 @@ class IngestWorker:
             kinds[kind] = kinds.get(kind, 0) + 1
         return batch, kinds
 
-    def _store(self, items: list[Received]) -> bool:
-        """Decode, commit and acknowledge a batch; False when stopped before it was committed."""
-        batch, kinds = self._decode(items)
+    def _decode_loop(self) -> None:
+        """Decoder thread: batches from the inbox, decoded, handed to the committer."""
+        while not self.stop_event.is_set():
+            items = self._take_batch()
+            if not items:
+                continue
+            t0 = time.perf_counter()
+            decoded = (items, *self._decode(items))
+            self.totals["decode_s"] += time.perf_counter() - t0
+            while not self.stop_event.is_set():
+                try:
+                    self.decoded.put(decoded, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+
+    def _store(self, items: list[Received], batch: Batch, kinds: dict[str, int]) -> bool:
+        """Commit and acknowledge a decoded batch; False when stopped before it was committed."""
+        t0 = time.perf_counter()
         try:
             written = self._commit(batch)
         except Exception as exc:  # noqa: BLE001 - never let one message stop the writer
@@ -177,6 +199,7 @@ class IngestWorker:
         if written is None:
             return False
         self._ack(items)
+        self.totals["commit_s"] += time.perf_counter() - t0
         self._count(kinds, batch, written)
         return True
 
@@ -229,17 +252,31 @@ class IngestWorker:
         """Run until stop() is called; what was received and not stored stays unacknowledged (the broker redelivers)."""
         fleet_mqtt.connect(self.client, self.config.mqtt, persistent=True, receive_maximum=self.config.receive_max)
         self.client.loop_start()
+        decoder = threading.Thread(target=self._decode_loop, name="ingest-decode", daemon=True)
+        decoder.start()
+        maintenance = None
+        if self.config.maintenance_interval_s:
+            maintenance = Maintenance(self.config.database_url, RetentionConfig(
+                self.config.raw_retention_days, self.config.maintenance_interval_s))
+            threading.Thread(target=maintenance.run, name="ingest-retention", daemon=True).start()
         log.info("ingest started", extra={"client_id": self.config.client_id})
         last_report = time.monotonic()
         try:
             while not self.stop_event.is_set():
-                items = self._take_batch()
-                if items and not self._store(items):
+                try:
+                    decoded = self.decoded.get(timeout=0.2)
+                except queue.Empty:
+                    decoded = None
+                if decoded and not self._store(*decoded):
                     break
                 if time.monotonic() - last_report > 30:
                     log.info("ingest progress", extra=dict(self.totals, queue=self.inbox.qsize()))
                     last_report = time.monotonic()
         finally:
+            self.stop_event.set()
+            if maintenance is not None:
+                maintenance.stop()
+            decoder.join(5)
             self.client.disconnect()  # normal disconnect: the session (and what we did not ack) stays at the broker
             self.client.loop_stop()
             self._drop_connection()
