@@ -151,15 +151,19 @@ def end_to_end_rate(state, msgs: list, total: int, n: int) -> float:
         started, done = mp.Event(), mp.Event()
         pub = mp.Process(target=_publisher, args=(state.mqtt_url_for("sim"), msgs, started, done))
         pub.start()
-        started.wait(30)
-        t0 = time.perf_counter()
-        deadline = t0 + 600
-        while count_rows(conn) < total and time.perf_counter() < deadline:
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - t0
-        stored = count_rows(conn)
-        pub.join(60)
-        stop(ingest)
+        try:
+            started.wait(30)
+            t0 = time.perf_counter()
+            deadline = t0 + 600
+            while count_rows(conn) < total and time.perf_counter() < deadline:
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - t0
+            stored = count_rows(conn)
+            pub.join(60)
+        finally:
+            if pub.is_alive():
+                pub.terminate()
+            stop(ingest)
     end_sessions(state.mqtt_url_for("ingest"), [cid] if n == 1 else [f"{cid}-{i}" for i in range(n)])
     if stored < total:
         print(f"  {n} worker(s): only {stored} of {total} rows within 600 s", flush=True)
@@ -232,16 +236,22 @@ def sustain(state, vehicles: int, minutes: float, workers: int) -> bool:
         pub.start()
         t0 = time.monotonic()
         samples = []
-        while pub.is_alive():
-            time.sleep(10)
-            sent, stored = published.value, fleet_rows(conn)
-            samples.append((time.monotonic() - t0, sent, stored, sent - stored))
-            print(f"  t={samples[-1][0]:5.0f} s  rows published={sent:>9,}  stored={stored:>9,}  "
-                  f"backlog={sent - stored:>7,}", flush=True)
-        pub.join()
-        time.sleep(5)
-        final_sent, final_stored = published.value, fleet_rows(conn)
-        stop(ingest)
+        try:
+            while pub.is_alive():
+                time.sleep(10)
+                sent, stored = published.value, fleet_rows(conn)
+                samples.append((time.monotonic() - t0, sent, stored, sent - stored))
+                print(f"  t={samples[-1][0]:5.0f} s  rows published={sent:>9,}  stored={stored:>9,}  "
+                      f"backlog={sent - stored:>7,}", flush=True)
+            pub.join()
+            time.sleep(5)
+            final_sent, final_stored = published.value, fleet_rows(conn)
+        finally:  # also on Ctrl-C: no publisher or ingest left behind
+            stop_flag.set()
+            pub.join(10)
+            if pub.is_alive():
+                pub.terminate()
+            stop(ingest)
     end_sessions(state.mqtt_url_for("ingest"), [f"bench-fleet-{workers}w"] if workers == 1 else
                  [f"bench-fleet-{workers}w-{i}" for i in range(workers)])
     half = [s for s in samples if s[0] >= seconds / 2] or samples
@@ -262,7 +272,7 @@ def main() -> int:
     p.add_argument("--fleet-workers", type=int, default=1)
     p.add_argument("--out", type=Path, default=ROOT / "bench/out/ingest")
     args = p.parse_args()
-    services = LocalServices(args.out / "state")
+    services = LocalServices(args.out.resolve() / "state")
     state = services.up()
     migrate(state.database_url)
     try:

@@ -39,11 +39,12 @@ class IngestConfig:
     mqtt: MqttTarget
     client_id: str = "fleet-ingest-0"
     shared: bool = True  # $share/ingest/…: several workers split the stream
-    batch_max: int = 5000  # messages
+    batch_max: int = 2000  # messages
     batch_bytes: int = 4_000_000  # payload bytes: arrays of readings make messages big
     batch_age_s: float = 0.2
-    receive_max: int = 10_000  # unacknowledged QoS 1 messages the broker may send us (MQTT 5 Receive Maximum)
-    queue_max: int = 50_000  # > receive_max: QoS 1 never blocks the network thread
+    receive_max: int = 5000  # unacknowledged QoS 1 messages the broker may send us (MQTT 5 Receive Maximum)
+    queue_max: int = 20_000  # > receive_max: QoS 1 never blocks the network thread on the count
+    inbox_bytes_max: int = 256 * 1024 * 1024  # ... and memory stays bounded even for 256 KiB messages
     raw_retention_days: int = 90
     maintenance_interval_s: float | None = 300.0  # rollups and raw retention (ingest/retention.py); None: off
 
@@ -70,6 +71,8 @@ class IngestWorker:
                        "acked": 0, "not_acked_stale": 0, "decode_s": 0.0, "commit_s": 0.0}
         self._generation = 0
         self._ack_lock = threading.Lock()  # a generation change and an ack never interleave
+        self._inbox_bytes = 0
+        self._bytes_lock = threading.Lock()
         self.client = fleet_mqtt.make_client(config.mqtt, client_id=config.client_id, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -95,9 +98,14 @@ class IngestWorker:
 
     def _on_message(self, client, userdata, msg):
         item = Received(msg.topic, msg.payload, msg.mid, msg.qos, datetime.now(timezone.utc), self._generation)
+        # Back-pressure (only when the database is far behind): the broker holds what we cannot take.
+        while self._inbox_bytes > self.config.inbox_bytes_max and not self.stop_event.wait(0.05):
+            pass
         while not self.stop_event.is_set():
             try:
-                self.inbox.put(item, timeout=0.5)  # back-pressure: the broker holds what we cannot take
+                self.inbox.put(item, timeout=0.5)
+                with self._bytes_lock:
+                    self._inbox_bytes += len(item.payload)
                 return
             except queue.Full:
                 continue
@@ -121,6 +129,8 @@ class IngestWorker:
                 break
             items.append(it)
             size += len(it.payload)
+        with self._bytes_lock:
+            self._inbox_bytes -= size
         return items
 
     def _db(self) -> psycopg.Connection:
