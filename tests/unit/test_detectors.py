@@ -260,3 +260,18 @@ def test_binned_series_drops_an_outlier_but_restarts_on_a_confirmed_step():
     s.add_guarded(12 * 3600, 350.0, 10, 10)   # pumped up...
     s.add_guarded(13 * 3600, 349.5, 10, 10)   # ...and confirmed: a new series
     assert s.bins == [(12.5 * 3600, 350.0)]
+
+
+def test_overtemp_learns_how_fast_this_pack_heats_under_load():
+    d = BatteryOvertempDetector()
+    hard_rides = []
+    for ride in range(4):  # 10.5 A from cold: +2.6 K/min at first, as a healthy aged scooter pack does
+        temp = 10.0
+        for k in range(16):
+            temp += 1.3 * math.exp(-k / 30)
+            hard_rides.append(battery(ride * 240 + k / 2, current=10.5, temp=round(temp, 1)))
+        hard_rides.append(battery(ride * 240 + 60, current=0.01, temp=10.0))
+    assert findings(d, hard_rides) == []
+    assert d.vehicles_["EB-1"].heating > 0.015
+    runaway = [battery(1000, current=5.0, temp=20.0), battery(1000.5, current=5.0, temp=21.5)]
+    assert len(findings(d, runaway)) == 1  # 3 K/min at 5 A is far beyond this pack's 5 A heating
