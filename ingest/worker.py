@@ -67,7 +67,7 @@ class IngestWorker:
         self.decoded: queue.Queue[tuple[list[Received], Batch, dict[str, int]]] = queue.Queue(maxsize=1)
         self.stop_event = threading.Event()
         self.connected = threading.Event()
-        self.totals = {"messages": 0, "stored": 0, "duplicates": 0, "deadletters": 0, "batches": 0,
+        self.totals = {"received": 0, "messages": 0, "stored": 0, "duplicates": 0, "deadletters": 0, "batches": 0,
                        "acked": 0, "not_acked_stale": 0, "decode_s": 0.0, "commit_s": 0.0}
         self._generation = 0
         self._ack_lock = threading.Lock()  # a generation change and an ack never interleave
@@ -104,6 +104,7 @@ class IngestWorker:
         while not self.stop_event.is_set():
             try:
                 self.inbox.put(item, timeout=0.5)
+                self.totals["received"] += 1  # only this thread writes it
                 with self._bytes_lock:
                     self._inbox_bytes += len(item.payload)
                 return
