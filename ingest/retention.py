@@ -166,6 +166,8 @@ class Maintenance:
                     log.info("retention round", extra=out)
             except psycopg.Error as exc:  # the database may be away; the next round catches up
                 log.warning("retention round failed", extra={"error": str(exc)[:200]})
+            except Exception:  # noqa: BLE001 - a bug here must not end the timer (or ingest) silently
+                log.exception("retention round crashed")
 
     def stop(self) -> None:
         self.stop_event.set()
