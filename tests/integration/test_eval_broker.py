@@ -20,12 +20,12 @@ def test_the_suite_through_the_broker_finds_what_the_fast_path_finds(stack, db):
     suite = Suite(vehicles=20, days=1.0, seed=41, faults_per_code=1)
     through = evaluate(run_through_broker(Simulation(suite.config()), stack.database_url, stack.mqtt, stack.mqtt))
     fast = evaluate(run_in_process(Simulation(suite.config())))
-    assert through["readings"] > 0.95 * fast["readings"]  # duplicates are stored once, so a few fewer
+    assert through["readings"] > 0.95 * fast["readings"], (through["readings"], fast["readings"])  # dups once
     for code in IMMEDIATE:
         assert through["codes"][code]["recall"] == 1.0, (code, through["codes"][code])
         assert through["codes"][code]["delay_readings_max"] is None or \
             through["codes"][code]["delay_readings_max"] <= 2
-    assert through["false_alarms_per_1000_vehicle_days"] <= 100  # at most 2 on 20 vehicle-days
+    assert through["false_alarms_per_1000_vehicle_days"] <= 100, through["false_alarm_examples"]  # at most 2
     with psycopg.connect(stack.database_url) as conn:  # the run's own database is gone
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'fleet_eval_%'")]
     assert names == []
