@@ -118,3 +118,13 @@ def test_a_ts_pushed_off_the_calendar_by_its_offset_is_a_dead_letter_not_a_crash
     # Found by tests/fuzz: astimezone() raised OverflowError and stopped the decoder.
     out = decode("battery", {**BATTERY, "ts": ts})
     assert out.readings == [] and [r.reason for r in out.rejections] == ["bad_ts"]
+
+
+def test_number_types_are_normalised_on_the_fast_and_the_slow_path():
+    r = decode("battery", {**BATTERY, "voltage_v": 38, "current_a": 3_000_000_000, "cycles": 12.0}).readings[0]
+    assert type(r.values["voltage_v"]) is float and r.values["voltage_v"] == 38.0
+    assert r.values["current_a"] == 3e9 and "current_a" in r.implausible
+    assert type(r.values["cycles"]) is int and r.values["cycles"] == 12
+    assert decode("battery", {**BATTERY, "cycles": 2**31}).rejections[0].reason == "wrong_type"
+    assert decode("battery", {**BATTERY, "soc_pct": 1e13}).rejections[0].reason == "wrong_type"
+    assert decode("battery", {**BATTERY, "soc_pct": None}).rejections[0].reason == "missing_field"
