@@ -104,3 +104,13 @@ def test_params_are_stored_verbatim():
         assert repr(detector).startswith(cls.__name__ + "(")
         for name, value in detector.get_params().items():
             assert getattr(detector, name) == value
+
+
+@pytest.mark.parametrize("cls", DETECTOR_CLASSES, ids=lambda c: c.__name__)
+def test_a_fast_observe_equals_score_then_learn(cls):
+    """Detectors may override observe for speed; it must do exactly what the base's score-then-learn does."""
+    fast, plain = cls(), cls()
+    stuck = [battery(600 + i / 2, current=6.0, temp=21.3) for i in range(20)]  # findings too, not only quiet
+    for reading in fed(fast)[:300] + [r for r in stuck if fast.component in ("battery", "any")]:
+        assert fast.observe(reading, BIKE) == Detector.observe(plain, reading, BIKE)
+    assert pickle.dumps(fast.vehicles_) == pickle.dumps(plain.vehicles_)
