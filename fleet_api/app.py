@@ -25,6 +25,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
+import orjson
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from . import errors
@@ -38,6 +40,7 @@ API_LATENCY = Histogram("fleet_api_request_seconds", "API latency by route", ["r
 
 
 def create_app(database_url: str, pool_size: int = 8) -> FastAPI:
+    set_json_loads(orjson.loads)  # ticket evidence and resolutions: jsonb parsed ~5x faster than the stdlib
     pool = ConnectionPool(database_url, min_size=1, max_size=pool_size, open=False,
                           check=ConnectionPool.check_connection, kwargs={"autocommit": True})
 

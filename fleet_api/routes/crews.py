@@ -20,7 +20,6 @@ from ..jobs import Job, plan_stops
 from ..schemas import JobPublic, JobsPublic, StopPublic, TicketPublic
 
 router = APIRouter(prefix="/api/v1/crews", tags=["crews"])
-JOB_COLUMNS = ", ".join(f"t.{c}" for c in TICKET_COLUMNS.split(", "))
 
 
 @router.get("/{crew}/jobs", response_model=JobsPublic)
@@ -42,17 +41,23 @@ def crew_jobs(
              "AND t.assigned_crew = %(crew)s)"]
     if zone is not None:
         where.append("t.zone = %(zone)s")
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            f"SELECT {JOB_COLUMNS}, p.lat AS job_lat, p.lon AS job_lon FROM tickets t "
-            "LEFT JOIN LATERAL (SELECT lat, lon FROM status_readings s WHERE s.vehicle_id = t.vehicle_id "
-            "ORDER BY ts DESC LIMIT 1) p ON true "
-            f"WHERE {' AND '.join(where)}", {"crew": crew, "zone": zone}).fetchall()
-    jobs = [Job(r, r.pop("job_lat"), r.pop("job_lon")) for r in rows]
+    # Order and group on a few columns of every job; load whole tickets only for the page returned.
+    rows = conn.execute(
+        "SELECT t.id, t.severity, t.due_by, p.lat, p.lon FROM tickets t "
+        "LEFT JOIN LATERAL (SELECT lat, lon FROM status_readings s WHERE s.vehicle_id = t.vehicle_id "
+        "ORDER BY ts DESC LIMIT 1) p ON true "
+        f"WHERE {' AND '.join(where)}", {"crew": crew, "zone": zone}).fetchall()
+    jobs = [Job({"id": tid, "severity": sev, "due_by": due}, jlat, jlon) for tid, sev, due, jlat, jlon in rows]
     stops = plan_stops(jobs, lat, lon, walk_m)
+    shown = stops[offset:offset + limit]
+    with conn.cursor(row_factory=dict_row) as cur:
+        full = {r["id"]: r for r in cur.execute(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ANY(%s)",
+                                                ([j.ticket["id"] for s in shown for j in s.jobs],))}
+    # A ticket closed between the two reads has left the list: it is not shown.
     page = [StopPublic(lat=s.lat, lon=s.lon, distance_m=s.distance_m,
-                       jobs=[JobPublic(ticket=TicketPublic(**j.ticket), lat=j.lat, lon=j.lon, distance_m=j.distance_m)
-                             for j in s.jobs]) for s in stops[offset:offset + limit]]
+                       jobs=[JobPublic(ticket=TicketPublic(**full[j.ticket["id"]]), lat=j.lat, lon=j.lon,
+                                       distance_m=j.distance_m) for j in s.jobs if j.ticket["id"] in full])
+            for s in shown]
     return JobsPublic(crew=crew, zone=zone, walk_m=walk_m, data=page, count=len(stops), jobs=len(jobs))
 
 
