@@ -117,7 +117,7 @@ def write_batch(conn: psycopg.Connection, batch: Batch) -> Written:
                                   n_keys)
         else:
             table, value_cols, value_types = TABLES[component]
-            rows = [(r.vehicle_id, r.ts, r.seq, *(r.values.get(c) for c in value_cols), r.implausible or None)
+            rows = [(r.vehicle_id, r.ts, r.seq, *map(r.values.get, value_cols), r.implausible or None)
                     for r in readings]
             n_rows = len(rows)
             n_keys = len({(r[0], r[1]) for r in rows})
