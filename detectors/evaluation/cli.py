@@ -64,7 +64,10 @@ def register(subparsers) -> None:
     e.add_argument("--through-broker", action="store_true",
                    help="send the suite through MQTT, ingest and the database instead of in process")
     e.add_argument("--report", type=Path, default=Path("eval-report.json"), help="JSON report path")
-    e.add_argument("--plots", type=Path, default=None, help="directory for PNG plots (default: none)")
+    e.add_argument("--plots", type=Path, default=None,
+                   help="directory for PNG plots: lead_times.png and timelines/ (default: none)")
+    e.add_argument("--max-timelines", type=_positive_int, default=None,
+                   help="timeline plots to draw, a few of every code (default: one per detected fault)")
     e.add_argument("--min-precision", type=_fraction, default=None, help="fail if any code's precision is lower")
     e.add_argument("--min-recall", type=_fraction, default=None, help="fail if any code's recall is lower")
     e.add_argument("--max-false-alarms", type=_non_negative, default=None,
@@ -137,7 +140,7 @@ def cmd_eval(args) -> int:
     print(table(report))
     print(f"\nreport: {args.report}  ({report['readings']:,} readings, {report['suite']['wall_seconds']} s)")
     if args.plots is not None:
-        written = write_plots(report, args.plots)
+        written = write_plots(report, args.plots, args.max_timelines)
         print(f"plots: {len(written)} PNG files in {args.plots}")
     failed = misses(report, args)
     for line in failed:

@@ -36,9 +36,10 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def write_plots(report: dict, directory: Path, max_timelines: int = 12) -> list[Path]:
-    """lead_times.png (lead-time distribution per predictive code) and one timeline PNG per detected fault
-    (up to `max_timelines`, the predictive ones first): onset, ticket, predicted and actual failure."""
+def write_plots(report: dict, directory: Path, max_timelines: int | None = None) -> list[Path]:
+    """lead_times.png (lead-time distribution per predictive code) and, under timelines/, one PNG per
+    detected fault (or the first `max_timelines`, a few of every code): onset, ticket, predicted and
+    actual failure on one time axis."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -62,9 +63,18 @@ def write_plots(report: dict, directory: Path, max_timelines: int = 12) -> list[
     def when(text):
         return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
-    lines = sorted(report["timelines"], key=lambda t: (t["predicted_failure_at"] is None, t["fault_code"]))
-    for i, t in enumerate(lines[:max_timelines]):
-        fig, ax = plt.subplots(figsize=(7, 1.8))
+    lines = sorted(report["timelines"], key=lambda t: (t["fault_code"], t["vehicle_id"]))
+    if max_timelines is not None:  # round-robin over codes, so every code shows
+        by_code: dict[str, list] = {}
+        for t in lines:
+            by_code.setdefault(t["fault_code"], []).append(t)
+        lines = [t for rank in range(max_timelines) for group in by_code.values() for t in group[rank:rank + 1]]
+        lines = lines[:max_timelines]
+    folder = directory / "timelines"
+    folder.mkdir(exist_ok=True)
+    fig, ax = plt.subplots(figsize=(7, 1.8))  # one figure, redrawn: hundreds of faults stay quick
+    for t in lines:
+        ax.clear()
         marks = [("onset", when(t["onset"]), "tab:orange"), ("ticket", when(t["opened_at"]), "tab:blue"),
                  ("predicted failure", when(t["predicted_failure_at"]), "tab:purple"),
                  ("failure", when(t["failure_at"]), "tab:red")]
@@ -81,8 +91,8 @@ def write_plots(report: dict, directory: Path, max_timelines: int = 12) -> list[
         ax.legend(loc="upper left", fontsize=7, ncol=4)
         fig.autofmt_xdate()
         fig.tight_layout()
-        path = directory / f"timeline_{i:02d}_{t['vehicle_id']}_{t['fault_code']}.png"
+        path = folder / f"{t['fault_code']}_{t['vehicle_id']}.png"
         fig.savefig(path, dpi=90)
-        plt.close(fig)
         written.append(path)
+    plt.close(fig)
     return written
