@@ -17,6 +17,7 @@ Role matrix (CONTRACT section 5; each route module's docstring says why):
 """
 from __future__ import annotations
 
+import gc
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,6 +48,9 @@ def create_app(database_url: str, pool_size: int = 8) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         pool.open(wait=True, timeout=30)
+        # Everything loaded at start-up lives as long as the process: keep it out of the cyclic GC's
+        # full collections, which otherwise show up as p99 spikes on the larger responses.
+        gc.freeze()
         yield
         pool.close()
 
