@@ -12,6 +12,7 @@ from fleet_contract import logs
 from fleet_contract.settings import Settings
 
 from .argtypes import positive_float, positive_int
+from .gctune import tune_for_throughput
 from .services import ServiceError
 
 log = logging.getLogger("fleet.cli")
@@ -64,6 +65,7 @@ def cmd_ingest(args, settings: Settings) -> int:
     worker = IngestWorker(IngestConfig(ep.database_url, ep.mqtt, client_id=args.client_id, shared=args.shared,
                                        raw_retention_days=settings.raw_retention_days))
     stop_on_signals(worker.stop)
+    tune_for_throughput()
     worker.run()
     return 0
 
@@ -74,6 +76,7 @@ def cmd_detect(args, settings: Settings) -> int:
     ep = bring_up(settings, role="detect")
     runner = DetectorRunner(DetectConfig(ep.database_url, ep.mqtt))
     stop_on_signals(runner.stop)
+    tune_for_throughput()
     runner.run()
     return 0
 
