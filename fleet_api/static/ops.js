@@ -157,6 +157,11 @@ $("map").onclick = (e) => {
 const CHARTS = { battery: ["soc_pct", "temp_c"], brakes: ["pad_front_mm", "pad_rear_mm"], tires: null, status: ["speed_kmh"] };
 const COLOURS = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a"];
 
+function xRange(xs) {
+  const lo = Math.min(...xs), hi = Math.max(...xs);
+  return lo === hi ? [lo - 3600, hi + 3600] : [lo, hi];
+}
+
 async function showVehicle(id, scroll) {
   currentVehicle = id;
   const v = await api("/api/v1/vehicles/" + encodeURIComponent(id));
@@ -180,6 +185,8 @@ async function showVehicle(id, scroll) {
     if (!s.data.length) { holder.append("no readings in the last 24 h"); continue; }
     const data = [s.data.map((p) => Date.parse(p.ts) / 1000), ...fields.map((f) => s.data.map((p) => p.values[f]))];
     new uPlot({ width: 380, height: 180, series: [{}, ...fields.map((f, i) => ({ label: f, stroke: COLOURS[i % 4], width: 2 }))],
+                // The data's own span; a lone reading gets an hour either side instead of uPlot's years.
+                scales: { x: { time: true, range: xRange(data[0]) } },
                 axes: [{}, {}], legend: { show: true } }, data, holder);
   }
   if (scroll) $("vehicle").scrollIntoView({ behavior: "smooth" });
