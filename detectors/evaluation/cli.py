@@ -10,47 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+from fleet_cli.argtypes import fraction as _fraction
+from fleet_cli.argtypes import non_negative as _non_negative
+from fleet_cli.argtypes import positive_float as _positive_float
+from fleet_cli.argtypes import positive_int as _positive_int
+
 PREDICTIVE_LEAD_CODES = ("BRAKE_PAD_WEAR", "TIRE_SLOW_LEAK", "BATTERY_CAPACITY_FADE")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
-    return value
 
 
 def register(subparsers) -> None:
