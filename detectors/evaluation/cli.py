@@ -5,7 +5,6 @@ stderr), 2 on a wrong argument (one line, no traceback).
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
