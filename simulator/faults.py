@@ -102,20 +102,25 @@ def random_plan(vehicles, duration: timedelta, rate: float, seed: int) -> list[F
         code = RANDOM_CODES[int(rng.integers(len(RANDOM_CODES)))]
         onset = duration * float(rng.uniform(0.05, 0.6))
         onset = timedelta(seconds=round(onset.total_seconds()))
-        params: dict = {}
-        positions = v.model.tire_positions
-        if code.startswith("TIRE_"):
-            params["position"] = positions[int(rng.integers(len(positions)))]
-        elif code in ("BRAKE_PAD_WEAR", "BRAKE_PAD_WORN"):
-            params["pad"] = "front" if rng.random() < 0.6 else "rear"
-        elif code == "SENSOR_IMPLAUSIBLE":
-            comp, fld = list(IMPLAUSIBLE)[int(rng.integers(len(IMPLAUSIBLE)))]
-            params.update(component=comp, field=fld, value=IMPLAUSIBLE[(comp, fld)])
-        elif code == "SENSOR_STUCK":
-            comp, fld = STUCK_SIGNALS[int(rng.integers(len(STUCK_SIGNALS)))]
-            params.update(component=comp, field=fld)
-        specs.append(FaultSpec(v.vehicle_id, code, onset, None, params))
+        specs.append(FaultSpec(v.vehicle_id, code, onset, None, draw_params(code, v, rng)))
     return specs
+
+
+def draw_params(code: str, vehicle, rng: np.random.Generator) -> dict:
+    """The random part of a fault: which tire, which pad, which signal (shared with eval's suite)."""
+    params: dict = {}
+    if code.startswith("TIRE_"):
+        positions = vehicle.model.tire_positions
+        params["position"] = positions[int(rng.integers(len(positions)))]
+    elif code in ("BRAKE_PAD_WEAR", "BRAKE_PAD_WORN"):
+        params["pad"] = "front" if rng.random() < 0.6 else "rear"
+    elif code == "SENSOR_IMPLAUSIBLE":
+        comp, fld = list(IMPLAUSIBLE)[int(rng.integers(len(IMPLAUSIBLE)))]
+        params.update(component=comp, field=fld, value=IMPLAUSIBLE[(comp, fld)])
+    elif code == "SENSOR_STUCK":
+        comp, fld = STUCK_SIGNALS[int(rng.integers(len(STUCK_SIGNALS)))]
+        params.update(component=comp, field=fld)
+    return params
 
 
 def load_scenario(path: str | Path) -> list[FaultSpec]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from fleet_contract.codes import FAULT_CODES
 from simulator.engine import SimConfig, Simulation
-from simulator.faults import IMPLAUSIBLE, STUCK_SIGNALS, FaultSpec
+from simulator.faults import FaultSpec, draw_params
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc)
 DEFAULT_SHARE = 0.35  # of the fleet with an injected fault
@@ -52,16 +52,5 @@ def fault_plan(suite: Suite) -> list[FaultSpec]:
         v = fleet[vi]
         code = codes[k % len(codes)]
         onset = timedelta(seconds=round(duration_s * float(rng.uniform(0.05, 0.6))))
-        params: dict = {}
-        if code.startswith("TIRE_"):
-            params["position"] = v.model.tire_positions[int(rng.integers(len(v.model.tire_positions)))]
-        elif code in ("BRAKE_PAD_WEAR", "BRAKE_PAD_WORN"):
-            params["pad"] = "front" if rng.random() < 0.6 else "rear"
-        elif code == "SENSOR_IMPLAUSIBLE":
-            comp, fld = list(IMPLAUSIBLE)[int(rng.integers(len(IMPLAUSIBLE)))]
-            params.update(component=comp, field=fld, value=IMPLAUSIBLE[(comp, fld)])
-        elif code == "SENSOR_STUCK":
-            comp, fld = STUCK_SIGNALS[int(rng.integers(len(STUCK_SIGNALS)))]
-            params.update(component=comp, field=fld)
-        specs.append(FaultSpec(v.vehicle_id, code, onset, None, params))
+        specs.append(FaultSpec(v.vehicle_id, code, onset, None, draw_params(code, v, rng)))
     return specs
