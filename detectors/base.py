@@ -26,7 +26,7 @@ class VehicleInfo:
     type: str | None = None
     model: VehicleModel | None = None
     zone: str | None = None
-    # From the fleet registry when known (the MQTT contract does not carry it): SERVICE_DUE's starting point.
+    # From the vehicle's `meta` when it says (CONTRACT section 1): SERVICE_DUE's starting point.
     last_service_at: datetime | None = None
     last_service_km: float | None = None
 

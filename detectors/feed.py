@@ -51,9 +51,10 @@ def _rows(conn: psycopg.Connection, where: str, params: tuple) -> list[Reading]:
 
 
 def vehicles(conn: psycopg.Connection, ids: list[str]) -> dict[str, VehicleInfo]:
-    rows = conn.execute("SELECT vehicle_id, type, model, zone FROM vehicles WHERE vehicle_id = ANY(%s)",
-                        (ids,)).fetchall()
-    found = {vid: VehicleInfo(vid, vtype, model_for(model, vtype), zone) for vid, vtype, model, zone in rows}
+    rows = conn.execute("SELECT vehicle_id, type, model, zone, last_service_at, last_service_km FROM vehicles "
+                        "WHERE vehicle_id = ANY(%s)", (ids,)).fetchall()
+    found = {vid: VehicleInfo(vid, vtype, model_for(model, vtype), zone, at, km)
+             for vid, vtype, model, zone, at, km in rows}
     return {vid: found.get(vid, VehicleInfo(vid)) for vid in ids}
 
 

@@ -1,8 +1,8 @@
 """SERVICE_DUE: scheduled service by time or by distance, whichever comes first, per vehicle model.
 
-The starting point is the vehicle's last service: from the fleet registry when the runner knows it
-(`VehicleInfo.last_service_at/_km`), else the first reading seen (the MQTT contract does not carry
-service history). A `maintenance` state reported by the vehicle is a service: the clock restarts.
+The starting point is the vehicle's last service, from its `meta` when it gives one
+(`VehicleInfo.last_service_at/_km`, CONTRACT section 1), else the first reading seen. A `maintenance`
+state reported by the vehicle is a service: the clock restarts.
 """
 from __future__ import annotations
 

@@ -232,9 +232,11 @@ class Meta:
     type: str
     model: str
     zone: str
+    last_service_at: datetime | None = None  # where SERVICE_DUE counts from, when the registry knows
+    last_service_km: float | None = None
 
 
-def decode_meta(raw: bytes) -> Meta:
+def decode_meta(raw: bytes, now: datetime | None = None) -> Meta:
     doc = load_json(raw)
     if not isinstance(doc, dict):
         raise Invalid("not_object", "meta must be a JSON object")
@@ -246,7 +248,15 @@ def decode_meta(raw: bytes) -> Meta:
             raise Invalid("wrong_type", f"{key} must be printable text of 1-64 characters")
     if doc["type"] not in VEHICLE_TYPES:
         raise Invalid("wrong_type", f"type must be one of {', '.join(VEHICLE_TYPES)}")
-    return Meta(doc["type"], doc["model"], doc["zone"])
+    service_at = doc.get("last_service_at")
+    if service_at is not None:
+        service_at = parse_ts(service_at, now or datetime.now(timezone.utc))
+    service_km = doc.get("last_service_km")
+    if service_km is not None:
+        service_km = _number("last_service_km", service_km, "num")
+        if service_km < 0:
+            raise Invalid("wrong_type", "last_service_km must be zero or more")
+    return Meta(doc["type"], doc["model"], doc["zone"], service_at, service_km)
 
 
 def decode_presence(raw: bytes) -> str:

@@ -22,7 +22,7 @@ def add_message(batch: Batch, topic: str, payload: bytes, received_at: datetime)
         if not payload:  # an empty retained message clears the retained meta: nothing to store
             return "ignored"
         try:
-            batch.metas[parsed.vehicle_id] = decode_meta(payload)
+            batch.metas[parsed.vehicle_id] = decode_meta(payload, now=received_at)
         except Invalid as exc:
             batch.deadletters.append(DeadLetter(topic, exc.reason, exc.detail, payload, received_at))
             return "rejected"

@@ -151,8 +151,10 @@ def _touch_vehicles(conn: psycopg.Connection, batch: Batch) -> None:
     )
     if batch.metas:
         with conn.cursor() as cur:
-            cur.executemany("UPDATE vehicles SET type = %s, model = %s, zone = %s WHERE vehicle_id = %s",
-                            [(m.type, m.model, m.zone, v) for v, m in sorted(batch.metas.items())])
+            cur.executemany("UPDATE vehicles SET type = %s, model = %s, zone = %s, last_service_at = %s, "
+                            "last_service_km = %s WHERE vehicle_id = %s",
+                            [(m.type, m.model, m.zone, m.last_service_at, m.last_service_km, v)
+                             for v, m in sorted(batch.metas.items())])
     if batch.presence:
         with conn.cursor() as cur:
             cur.executemany("UPDATE vehicles SET presence = %s, presence_at = %s WHERE vehicle_id = %s",

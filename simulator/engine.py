@@ -192,7 +192,7 @@ class Simulation:
         km_since = np.minimum(days_ago * km_per_day * rng.uniform(0.5, 1.0, n), 0.9 * self.service_interval_km)
         self.odometer = np.where(self.is_car, rng.uniform(5000, 60000, n), rng.uniform(200, 5000, n))
         self.last_service_s = -days_ago * 86400
-        self.last_service_km = self.odometer - km_since
+        self.last_service_km = np.maximum(self.odometer - km_since, 0.0)  # a young vehicle: serviced at 0 km
         self.service_due = np.zeros(n, dtype=bool)
         self.service_at = np.full(n, -1, dtype=np.int64)
 
@@ -278,7 +278,9 @@ class Simulation:
         self._tiebreak = 0
         out: list[tuple] = []
         for v in self.vehicles:   # who the vehicle is, and that it is there
-            meta = orjson.dumps({"type": v.type, "model": v.model.name, "zone": v.zone})
+            meta = orjson.dumps({"type": v.type, "model": v.model.name, "zone": v.zone,
+                                 "last_service_at": iso_ms(self._start_ms + int(self.last_service_s[v.index] * 1000)),
+                                 "last_service_km": round(float(self.last_service_km[v.index]), 1)})
             out.append((self._start_ms, f"fleet/v1/{v.vehicle_id}/meta", meta, 1, True))
             out.append((self._start_ms, self.presence_topics[v.index], b"online", 1, True))
         pending = list(self._specs)

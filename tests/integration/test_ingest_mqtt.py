@@ -47,7 +47,8 @@ def test_bad_reading_in_an_array_loses_nothing_beside_it(stack, db, ingest):
 
 def test_every_component_meta_presence_and_implausible(stack, db, ingest):
     ts = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
-    mosquitto_pub(stack, "fleet/v1/CA-1/meta", b'{"type": "car", "model": "city-c1", "zone": "south"}', retain=True)
+    mosquitto_pub(stack, "fleet/v1/CA-1/meta", b'{"type": "car", "model": "city-c1", "zone": "south", '
+                  b'"last_service_at": "2026-09-01T08:00:00Z", "last_service_km": 12040.5}', retain=True)
     mosquitto_pub(stack, "fleet/v1/CA-1/presence", b"online", retain=True)
     mosquitto_pub(stack, "fleet/v1/CA-1/brakes", orjson.dumps({"ts": ts, "pad_front_mm": 9.5, "pad_rear_mm": 9.9,
                                                                 "decel_mps2": 6.1, "lever_pct": 80}))
@@ -64,3 +65,5 @@ def test_every_component_meta_presence_and_implausible(stack, db, ingest):
     assert db.execute("SELECT implausible FROM tire_readings WHERE position = 'rr'").fetchone()[0] == ["pressure_kpa.rr"]
     assert db.execute("SELECT temp_c, implausible FROM battery_readings").fetchone() == (900.0, ["temp_c"])
     assert db.execute("SELECT presence FROM vehicles WHERE vehicle_id = 'CA-1'").fetchone()[0] == "online"
+    service = db.execute("SELECT last_service_at, last_service_km FROM vehicles WHERE vehicle_id = 'CA-1'").fetchone()
+    assert service == (datetime(2026, 9, 1, 8, tzinfo=timezone.utc), 12040.5)

@@ -128,3 +128,15 @@ def test_number_types_are_normalised_on_the_fast_and_the_slow_path():
     assert decode("battery", {**BATTERY, "cycles": 2**31}).rejections[0].reason == "wrong_type"
     assert decode("battery", {**BATTERY, "soc_pct": 1e13}).rejections[0].reason == "wrong_type"
     assert decode("battery", {**BATTERY, "soc_pct": None}).rejections[0].reason == "missing_field"
+
+
+def test_meta_may_carry_the_last_service():
+    meta = decode_meta(b'{"type": "car", "model": "city-c1", "zone": "south", '
+                       b'"last_service_at": "2026-09-01T10:00:00+02:00", "last_service_km": 12040.5}', now=NOW)
+    assert meta.last_service_at == datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc) and meta.last_service_km == 12040.5
+    assert decode_meta(b'{"type": "car", "model": "city-c1", "zone": "south"}').last_service_at is None
+    for bad, reason in ((b'"last_service_at": "soon"', "bad_ts"), (b'"last_service_km": -1', "wrong_type"),
+                        (b'"last_service_km": "12"', "wrong_type")):
+        with pytest.raises(Invalid) as exc:
+            decode_meta(b'{"type": "car", "model": "city-c1", "zone": "s", ' + bad + b'}', now=NOW)
+        assert exc.value.reason == reason

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
+from fleet_contract.payload import decode_meta
+
 from simulator.engine import Message, SimConfig, Simulation
 from simulator.output import pace, read_file, schedule, write_file
 
@@ -62,7 +64,9 @@ def test_messages_follow_the_contract():
         comp = parts[3]
         seen.add(comp)
         if comp == "meta":
-            assert m.retain and set(orjson.loads(m.payload)) == {"type", "model", "zone"}
+            assert m.retain and set(orjson.loads(m.payload)) == {"type", "model", "zone", "last_service_at",
+                                                                 "last_service_km"}
+            assert decode_meta(m.payload, now=m.sent_at).last_service_at <= m.sent_at
         elif comp == "presence":
             assert m.retain and m.payload in (b"online", b"offline")
         else:
